@@ -1,0 +1,121 @@
+import type {
+  EventInput,
+  EventType,
+  Item,
+  ItemInput,
+  StoredEvent,
+  User,
+  UserInput,
+} from '../domain/types.js';
+
+/** One page of a listing; pass `nextCursor` back as `cursor` for the next page (null: last page). */
+export interface Page<T> {
+  rows: T[];
+  nextCursor: string | null;
+}
+
+export interface ListOptions {
+  /** Page size, 1..1000 (default 100). */
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface ItemListOptions extends ListOptions {
+  category?: string;
+  available?: boolean;
+}
+
+export interface EventFilter extends ListOptions {
+  userId?: string;
+  itemId?: string;
+  type?: string;
+  /** Inclusive lower bound on timestamp (ms). */
+  since?: number;
+  /** Exclusive upper bound on timestamp (ms). */
+  until?: number;
+}
+
+export interface InsertEventsResult {
+  /** Rows written. */
+  inserted: number;
+  /** Rows skipped because their clientEventId was already stored (or repeated in the batch). */
+  duplicates: number;
+}
+
+export interface DeleteResult {
+  deleted: boolean;
+  /** Events removed together with the user or item. */
+  events: number;
+}
+
+/** One consumed item in a user's history, most recent first. */
+export interface HistoryEntry {
+  itemId: string;
+  type: string;
+  value: number | null;
+  timestamp: number;
+}
+
+/**
+ * Events in columnar form, for training. Arrays are parallel and `length` long;
+ * `values[i]` is NaN where the event had no value.
+ */
+export interface EventBatch {
+  length: number;
+  userIds: string[];
+  itemIds: string[];
+  types: string[];
+  values: Float64Array;
+  timestamps: Float64Array;
+}
+
+/**
+ * The system of record for users, items, events and event types.
+ * Every implementation passes the same contract suite (test/store/contract.ts).
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Creates or upgrades the schema (versioned migrations) and seeds default event types. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the backend cannot answer. */
+  ping(): Promise<void>;
+
+  /** Inserts or fully replaces users (createdAt is kept on replace). Returns rows written. */
+  upsertUsers(users: UserInput[]): Promise<number>;
+  getUser(id: string): Promise<User | null>;
+  listUsers(options?: ListOptions): Promise<Page<User>>;
+  /** Deletes the user and every event of theirs. */
+  deleteUser(id: string): Promise<DeleteResult>;
+  countUsers(): Promise<number>;
+
+  /** Inserts or fully replaces items (createdAt is kept on replace). Returns rows written. */
+  upsertItems(items: ItemInput[]): Promise<number>;
+  getItem(id: string): Promise<Item | null>;
+  listItems(options?: ItemListOptions): Promise<Page<Item>>;
+  /** Deletes the item and every event on it. */
+  deleteItem(id: string): Promise<DeleteResult>;
+  countItems(): Promise<number>;
+
+  /**
+   * Appends validated events in one transaction. Users and items that do not exist yet are
+   * created with empty attributes. Events whose clientEventId is already stored are skipped.
+   * Throws if an event's type is not a configured event type.
+   */
+  insertEvents(events: EventInput[]): Promise<InsertEventsResult>;
+  getEvent(id: number): Promise<StoredEvent | null>;
+  /** Events matching the filter in ascending id order. */
+  listEvents(filter?: EventFilter): Promise<Page<StoredEvent>>;
+  deleteEvent(id: number): Promise<boolean>;
+  countEvents(): Promise<number>;
+  /** The user's events, most recent first (ties: latest id first). */
+  userHistory(userId: string, options?: { limit?: number; types?: string[] }): Promise<HistoryEntry[]>;
+  /** Every event in ascending id order, in columnar batches of at most `batchSize` rows. */
+  scanEvents(batchSize?: number): AsyncIterable<EventBatch>;
+
+  listEventTypes(): Promise<EventType[]>;
+  upsertEventType(type: EventType): Promise<void>;
+  /** Refuses (ConflictError) while events of that type exist. Returns false if it did not exist. */
+  deleteEventType(name: string): Promise<boolean>;
+}
