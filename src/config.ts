@@ -1,0 +1,71 @@
+import path from 'node:path';
+
+/**
+ * Runtime configuration, from (in increasing priority) defaults, environment variables
+ * and explicit overrides such as CLI flags.
+ *
+ * | env                 | meaning                                   | default              |
+ * |---------------------|-------------------------------------------|----------------------|
+ * | KINDRED_DATA_DIR    | where the SQLite file and models live     | ./kindred-data       |
+ * | KINDRED_STORE       | `sqlite` or `postgres`                    | sqlite               |
+ * | KINDRED_DB          | SQLite file                               | <data dir>/kindred.db|
+ * | KINDRED_PG_URL      | PostgreSQL connection string              | postgres://postgres@127.0.0.1:5432/test |
+ * | KINDRED_PG_SCHEMA   | PostgreSQL schema                         | kindred              |
+ * | KINDRED_HOST        | HTTP bind address                         | 127.0.0.1            |
+ * | KINDRED_PORT        | HTTP port                                 | 8080                 |
+ * | KINDRED_LOG_LEVEL   | pino level (silent, info, debug, ...)     | info                 |
+ */
+export interface KindredConfig {
+  dataDir: string;
+  store: StoreConfig;
+  modelsDir: string;
+  host: string;
+  port: number;
+  logLevel: string;
+}
+
+export type StoreConfig =
+  { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
+
+export interface ConfigOverrides {
+  dataDir?: string;
+  store?: string;
+  db?: string;
+  pgUrl?: string;
+  pgSchema?: string;
+  host?: string;
+  port?: number | string;
+  logLevel?: string;
+}
+
+export function loadConfig(
+  overrides: ConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): KindredConfig {
+  const dataDir = path.resolve(overrides.dataDir ?? env.KINDRED_DATA_DIR ?? 'kindred-data');
+  const kind = overrides.store ?? env.KINDRED_STORE ?? 'sqlite';
+  let store: StoreConfig;
+  if (kind === 'sqlite') {
+    store = { kind, path: path.resolve(overrides.db ?? env.KINDRED_DB ?? path.join(dataDir, 'kindred.db')) };
+  } else if (kind === 'postgres') {
+    store = {
+      kind,
+      url: overrides.pgUrl ?? env.KINDRED_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      schema: overrides.pgSchema ?? env.KINDRED_PG_SCHEMA ?? 'kindred',
+    };
+  } else {
+    throw new Error(`store must be 'sqlite' or 'postgres', got '${kind}'`);
+  }
+  const port = Number(overrides.port ?? env.KINDRED_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`port must be an integer 0..65535, got '${overrides.port ?? env.KINDRED_PORT}'`);
+  }
+  return {
+    dataDir,
+    store,
+    modelsDir: path.join(dataDir, 'models'),
+    host: overrides.host ?? env.KINDRED_HOST ?? '127.0.0.1',
+    port,
+    logLevel: overrides.logLevel ?? env.KINDRED_LOG_LEVEL ?? 'info',
+  };
+}

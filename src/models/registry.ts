@@ -1,0 +1,82 @@
+/** Model families by name: how to train one from parameters and how to load a saved one. */
+import type { InteractionData } from '../data/interactions.js';
+import { ValidationError } from '../domain/errors.js';
+import { readArtifact, readArtifactSync, type Artifact, type SavableRecommender } from './artifact.js';
+import { ItemKnnModel } from './knn/item-knn.js';
+import type { Params } from './params.js';
+import { PopularityModel } from './popularity/popularity.js';
+import { TrendingModel } from './popularity/trending.js';
+
+export interface ModelFamily {
+  name: string;
+  /** Validates parameters and fills in defaults; throws ValidationError. */
+  resolveParams(params?: Params): object;
+  /** Fits the model; heavy families work on worker threads and keep the caller responsive. */
+  fit(data: InteractionData, params?: Params): Promise<SavableRecommender>;
+  fromArtifact(artifact: Artifact): SavableRecommender;
+}
+
+const FAMILIES = new Map<string, ModelFamily>(
+  (
+    [
+      {
+        name: PopularityModel.modelName,
+        resolveParams: (p) => PopularityModel.resolveParams(p),
+        fit: async (data, p) => PopularityModel.fit(data, p),
+        fromArtifact: (a) => PopularityModel.fromArtifact(a),
+      },
+      {
+        name: TrendingModel.modelName,
+        resolveParams: (p) => TrendingModel.resolveParams(p),
+        fit: async (data, p) => TrendingModel.fit(data, p),
+        fromArtifact: (a) => TrendingModel.fromArtifact(a),
+      },
+      {
+        name: ItemKnnModel.modelName,
+        resolveParams: (p) => ItemKnnModel.resolveParams(p),
+        fit: (data, p) => ItemKnnModel.fitAsync(data, p),
+        fromArtifact: (a) => ItemKnnModel.fromArtifact(a),
+      },
+    ] satisfies ModelFamily[]
+  ).map((f): [string, ModelFamily] => [f.name, f]),
+);
+
+/** Names of every model family. */
+export function modelNames(): string[] {
+  return [...FAMILIES.keys()];
+}
+
+export function modelFamily(name: string): ModelFamily {
+  const f = FAMILIES.get(name);
+  if (!f) throw new ValidationError(`unknown model '${name}' (known: ${modelNames().join(', ')})`);
+  return f;
+}
+
+/** A model family bound to validated parameters, ready to fit. */
+export interface ModelTrainer {
+  readonly name: string;
+  readonly params: Params;
+  fit(data: InteractionData): Promise<SavableRecommender>;
+}
+
+/** Binds a model family to parameters; unknown names and invalid parameters throw at once. */
+export function createModel(name: string, params: Params = {}): ModelTrainer {
+  const family = modelFamily(name);
+  family.resolveParams(params);
+  const bound = { ...params };
+  return { name, params: bound, fit: (data) => family.fit(data, bound) };
+}
+
+/** The recommender stored in an artifact, dispatched on its model name. */
+export function modelFromArtifact(artifact: Artifact): SavableRecommender {
+  return modelFamily(artifact.header.info.name).fromArtifact(artifact);
+}
+
+/** Reads a saved model (synchronously: used at start-up). */
+export function loadModel(file: string): SavableRecommender {
+  return modelFromArtifact(readArtifactSync(file));
+}
+
+export async function loadModelAsync(file: string): Promise<SavableRecommender> {
+  return modelFromArtifact(await readArtifact(file));
+}

@@ -1,0 +1,5 @@
+import type { Engine } from '../../serving/engine.js';
+
+export interface RouteDeps {
+  engine: Engine;
+}

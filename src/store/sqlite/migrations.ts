@@ -1,0 +1,126 @@
+import type Database from 'better-sqlite3';
+import { DEFAULT_EVENT_TYPES } from '../../domain/types.js';
+
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/**
+ * Events are indexed per segment of 2^SEGMENT_BITS consecutive ids: the per-user and per-item
+ * indexes lead with `id >> SEGMENT_BITS`. New events therefore only ever touch the small subtree
+ * of the newest segment, so the pages a commit dirties stay proportional to the batch instead of
+ * to the whole index (a global `(user_idx, ts)` index rewrites most of its leaves on every
+ * batch of random users once the table holds millions of rows). Lookups by user or item probe
+ * each segment: `(id >> SEGMENT_BITS) IN (...) AND user_idx = ?`.
+ *
+ * Events carry no FOREIGN KEY clauses: a parent delete would have to scan them, since no index
+ * starts with user_idx or item_idx. The store keeps them consistent instead, writing keys it
+ * resolved in the same transaction and deleting a user's or item's events with the row.
+ * Changing SEGMENT_BITS needs a migration that rebuilds both indexes.
+ */
+export const SEGMENT_BITS = 16;
+
+const INITIAL_SCHEMA = `
+CREATE TABLE users (
+  idx INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  attributes TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE items (
+  idx INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT,
+  text TEXT,
+  categories TEXT NOT NULL DEFAULT '[]',
+  tags TEXT NOT NULL DEFAULT '[]',
+  attributes TEXT NOT NULL DEFAULT '{}',
+  available INTEGER NOT NULL DEFAULT 1,
+  published_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE item_categories (
+  category TEXT NOT NULL,
+  item_idx INTEGER NOT NULL REFERENCES items(idx) ON DELETE CASCADE,
+  PRIMARY KEY (category, item_idx)
+) WITHOUT ROWID;
+
+CREATE INDEX item_categories_item ON item_categories (item_idx);
+
+CREATE TABLE event_types (
+  idx INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  weight REAL NOT NULL,
+  value_mode TEXT NOT NULL CHECK (value_mode IN ('ignore', 'linear', 'log1p')),
+  description TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  user_idx INTEGER NOT NULL,
+  item_idx INTEGER NOT NULL,
+  type_idx INTEGER NOT NULL,
+  value REAL,
+  ts INTEGER NOT NULL,
+  session_id TEXT,
+  context TEXT,
+  client_event_id TEXT
+);
+
+CREATE INDEX events_user_ts ON events ((id >> ${SEGMENT_BITS}), user_idx, ts);
+CREATE INDEX events_item ON events ((id >> ${SEGMENT_BITS}), item_idx);
+CREATE UNIQUE INDEX events_client_event_id ON events (client_event_id) WHERE client_event_id IS NOT NULL;
+
+CREATE TABLE store_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+
+INSERT INTO store_meta (key, value) VALUES ('key_generation', 0);
+`;
+
+function seedDefaultEventTypes(db: Database.Database): void {
+  const insert = db.prepare(
+    `INSERT INTO event_types (name, weight, value_mode, description) VALUES (?, ?, ?, ?)
+     ON CONFLICT (name) DO NOTHING`,
+  );
+  for (const type of DEFAULT_EVENT_TYPES)
+    insert.run(type.name, type.weight, type.valueMode, type.description);
+}
+
+/**
+ * Ordered schema steps. Applied versions are recorded in `schema_migrations`; append new steps,
+ * never edit released ones. Default event types are seeded once, so later edits and deletions stick.
+ */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  { version: 1, name: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
+  { version: 2, name: 'default event types', up: seedDefaultEventTypes },
+];
+
+/** Applies every pending migration, each in its own write transaction. */
+export function migrateSqlite(
+  db: Database.Database,
+  migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
+): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const applied = db.prepare<[number], number>('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations) {
+    const apply = db.transaction(() => {
+      if (applied.get(migration.version) !== undefined) return;
+      migration.up(db);
+      record.run(migration.version, migration.name, Date.now());
+    });
+    apply.immediate();
+  }
+}

@@ -1,0 +1,516 @@
+import Database from 'better-sqlite3';
+import { ConflictError, KindredError } from '../../domain/errors.js';
+import type {
+  EventInput,
+  EventType,
+  Item,
+  ItemInput,
+  StoredEvent,
+  User,
+  UserInput,
+} from '../../domain/types.js';
+import type {
+  DeleteResult,
+  EventBatch,
+  EventFilter,
+  HistoryEntry,
+  InsertEventsResult,
+  ItemListOptions,
+  ListOptions,
+  Page,
+  Store,
+} from '../store.js';
+import {
+  DEFAULT_HISTORY_LIMIT,
+  DEFAULT_SCAN_BATCH,
+  IdCache,
+  KeyNames,
+  batchFromKeys,
+  decodeCursor,
+  pageSize,
+  positiveLimit,
+  prepareEvents,
+  requireIds,
+  toPage,
+  hasUnknownType,
+  validateEventType,
+  type KeyRow,
+  type PreparedEvents,
+  type ScanNames,
+} from '../shared.js';
+import { SEGMENT_BITS, migrateSqlite } from './migrations.js';
+import {
+  itemParams,
+  toEventType,
+  toItem,
+  toStoredEvent,
+  toUser,
+  type EventRow,
+  type EventTypeRow,
+  type ItemRow,
+  type UserRow,
+} from './rows.js';
+
+type Params = unknown[];
+type AfterCommit = (callback: () => void) => void;
+
+const EVENT_COLUMNS = `e.id AS id, u.id AS userId, i.id AS itemId, t.name AS type, e.value AS value, e.ts AS ts,
+  e.session_id AS sessionId, e.context AS context, e.client_event_id AS clientEventId`;
+/** CROSS JOIN pins the join order: events drive the scan so `ORDER BY e.id` / index order is kept. */
+const EVENT_JOINS = `events e
+  CROSS JOIN users u ON u.idx = e.user_idx
+  CROSS JOIN items i ON i.idx = e.item_idx
+  CROSS JOIN event_types t ON t.idx = e.type_idx`;
+
+/** Matches the leading expression of the per-segment event indexes (see migrations.ts). */
+const IN_SEGMENTS = `(e.id >> ${SEGMENT_BITS}) IN (SELECT value FROM json_each(?))`;
+
+/**
+ * Store on a single SQLite file (WAL, synchronous=FULL). Users, items and event types get integer
+ * surrogate keys; events reference them, which keeps the events table and its indexes compact.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement<Params>>();
+  private readonly userIdx = new IdCache();
+  private readonly itemIdx = new IdCache();
+  private typeIdx = new Map<string, number>();
+  /** `store_meta.key_generation` the caches were filled under; deletes by any connection bump it. */
+  private cacheGeneration = -1;
+  private ready = false;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('cache_size = -131072');
+    this.db.pragma('temp_store = MEMORY');
+  }
+
+  async init(): Promise<void> {
+    migrateSqlite(this.db);
+    this.ready = true;
+    this.loadEventTypes();
+  }
+
+  async close(): Promise<void> {
+    this.ready = false;
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.sql('SELECT 1').get();
+  }
+
+  // ---- users ----
+
+  async upsertUsers(users: UserInput[]): Promise<number> {
+    requireIds(users, 'users');
+    const upsert = this.sql(
+      `INSERT INTO users (id, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
+    );
+    const now = Date.now();
+    this.write(() => {
+      for (const user of users) upsert.run(user.id, JSON.stringify(user.attributes ?? {}), now, now);
+    });
+    return users.length;
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const row = this.sql('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async listUsers(options: ListOptions = {}): Promise<Page<User>> {
+    const limit = pageSize(options.limit);
+    const rows = this.sql('SELECT * FROM users WHERE idx > ? ORDER BY idx LIMIT ?').all(
+      decodeCursor(options.cursor),
+      limit + 1,
+    ) as UserRow[];
+    return toPage(rows, limit, (row) => row.idx, toUser);
+  }
+
+  async deleteUser(id: string): Promise<DeleteResult> {
+    return this.write((afterCommit) => this.deleteOwner('users', 'user_idx', id, afterCommit));
+  }
+
+  async countUsers(): Promise<number> {
+    return this.count('SELECT count(*) FROM users');
+  }
+
+  // ---- items ----
+
+  async upsertItems(items: ItemInput[]): Promise<number> {
+    requireIds(items, 'items');
+    const upsert = this.sql(
+      `INSERT INTO items (id, title, text, categories, tags, attributes, available, published_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title, text = excluded.text, categories = excluded.categories,
+         tags = excluded.tags, attributes = excluded.attributes, available = excluded.available,
+         published_at = excluded.published_at, updated_at = excluded.updated_at
+       RETURNING idx`,
+    );
+    const clearCategories = this.sql('DELETE FROM item_categories WHERE item_idx = ?');
+    const addCategory = this.sql('INSERT OR IGNORE INTO item_categories (category, item_idx) VALUES (?, ?)');
+    const now = Date.now();
+    this.write(() => {
+      for (const item of items) {
+        const { idx } = upsert.get(...itemParams(item, now)) as { idx: number };
+        clearCategories.run(idx);
+        for (const category of item.categories ?? []) addCategory.run(category, idx);
+      }
+    });
+    return items.length;
+  }
+
+  async getItem(id: string): Promise<Item | null> {
+    const row = this.sql('SELECT * FROM items WHERE id = ?').get(id) as ItemRow | undefined;
+    return row ? toItem(row) : null;
+  }
+
+  async listItems(options: ItemListOptions = {}): Promise<Page<Item>> {
+    const limit = pageSize(options.limit);
+    const params: Params = [];
+    let source = 'items it';
+    let key = 'it.idx';
+    if (options.category !== undefined) {
+      source = 'item_categories c CROSS JOIN items it ON it.idx = c.item_idx';
+      key = 'c.item_idx';
+    }
+    const where = [`${key} > ?`];
+    if (options.category !== undefined) {
+      where.unshift('c.category = ?');
+      params.push(options.category);
+    }
+    params.push(decodeCursor(options.cursor));
+    if (options.available !== undefined) {
+      where.push('it.available = ?');
+      params.push(options.available ? 1 : 0);
+    }
+    const rows = this.sql(
+      `SELECT it.* FROM ${source} WHERE ${where.join(' AND ')} ORDER BY ${key} LIMIT ?`,
+    ).all(...params, limit + 1) as ItemRow[];
+    return toPage(rows, limit, (row) => row.idx, toItem);
+  }
+
+  async deleteItem(id: string): Promise<DeleteResult> {
+    return this.write((afterCommit) => this.deleteOwner('items', 'item_idx', id, afterCommit));
+  }
+
+  async countItems(): Promise<number> {
+    return this.count('SELECT count(*) FROM items');
+  }
+
+  // ---- events ----
+
+  async insertEvents(events: EventInput[]): Promise<InsertEventsResult> {
+    if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    return this.writeEvents(events);
+  }
+
+  async getEvent(id: number): Promise<StoredEvent | null> {
+    const row = this.sql(`SELECT ${EVENT_COLUMNS} FROM ${EVENT_JOINS} WHERE e.id = ?`).get(id) as
+      EventRow | undefined;
+    return row ? toStoredEvent(row) : null;
+  }
+
+  async listEvents(filter: EventFilter = {}): Promise<Page<StoredEvent>> {
+    const limit = pageSize(filter.limit);
+    const after = decodeCursor(filter.cursor);
+    const where = ['e.id > ?'];
+    const params: Params = [after];
+    const add = (condition: string, ...values: unknown[]) => {
+      where.push(condition);
+      params.push(...values);
+    };
+    // Unknown users, items or types match nothing (key -1).
+    if (filter.userId !== undefined) {
+      add(
+        `${IN_SEGMENTS} AND e.user_idx = ?`,
+        this.segments(after),
+        this.keyOf('users', filter.userId) ?? -1,
+      );
+    }
+    if (filter.itemId !== undefined) {
+      add(
+        `${IN_SEGMENTS} AND e.item_idx = ?`,
+        this.segments(after),
+        this.keyOf('items', filter.itemId) ?? -1,
+      );
+    }
+    if (filter.type !== undefined)
+      add('e.type_idx = ?', this.keyOf('event_types', filter.type, 'name') ?? -1);
+    if (filter.since !== undefined) add('e.ts >= ?', filter.since);
+    if (filter.until !== undefined) add('e.ts < ?', filter.until);
+    const rows = this.sql(
+      `SELECT ${EVENT_COLUMNS} FROM ${EVENT_JOINS} WHERE ${where.join(' AND ')} ORDER BY e.id LIMIT ?`,
+    ).all(...params, limit + 1) as EventRow[];
+    return toPage(rows, limit, (row) => row.id, toStoredEvent);
+  }
+
+  async deleteEvent(id: number): Promise<boolean> {
+    return this.write(() => this.sql('DELETE FROM events WHERE id = ?').run(id).changes > 0);
+  }
+
+  async countEvents(): Promise<number> {
+    return this.count('SELECT count(*) FROM events');
+  }
+
+  async userHistory(
+    userId: string,
+    options: { limit?: number; types?: string[] } = {},
+  ): Promise<HistoryEntry[]> {
+    const userIdx = this.keyOf('users', userId);
+    if (userIdx === undefined) return [];
+    const limit = positiveLimit(options.limit, DEFAULT_HISTORY_LIMIT);
+    const types = options.types !== undefined && options.types.length > 0 ? options.types : null;
+    const typeFilter = types ? 'AND t.name IN (SELECT value FROM json_each(?))' : '';
+    const params: Params = [this.segments(), userIdx];
+    if (types) params.push(JSON.stringify(types));
+    return this.sql(
+      `SELECT i.id AS itemId, t.name AS type, e.value AS value, e.ts AS timestamp
+       FROM events e CROSS JOIN items i ON i.idx = e.item_idx CROSS JOIN event_types t ON t.idx = e.type_idx
+       WHERE ${IN_SEGMENTS} AND e.user_idx = ? ${typeFilter} ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
+    ).all(...params, limit) as HistoryEntry[];
+  }
+
+  async *scanEvents(batchSize: number = DEFAULT_SCAN_BATCH): AsyncIterable<EventBatch> {
+    const size = positiveLimit(batchSize, DEFAULT_SCAN_BATCH);
+    const page = this.sql(
+      'SELECT id, user_idx, item_idx, type_idx, value, ts FROM events WHERE id > ? ORDER BY id LIMIT ?',
+    ).raw(true);
+    const names: ScanNames = { users: new KeyNames(), items: new KeyNames(), types: new KeyNames() };
+    this.loadNames(names.users, 'SELECT idx, id FROM users');
+    this.loadNames(names.items, 'SELECT idx, id FROM items');
+    this.loadNames(names.types, 'SELECT idx, name FROM event_types');
+    let after = 0;
+    for (;;) {
+      // Keyset pages rather than one open cursor: the connection stays free for other calls between batches.
+      const rows = page.all(after, size) as KeyRow[];
+      if (rows.length === 0) return;
+      // Users and items created after the scan started.
+      this.loadNames(names.users, 'SELECT idx, id FROM users', names.users.unknown(rows, 1));
+      this.loadNames(names.items, 'SELECT idx, id FROM items', names.items.unknown(rows, 2));
+      this.loadNames(names.types, 'SELECT idx, name FROM event_types', names.types.unknown(rows, 3));
+      after = rows[rows.length - 1][0];
+      const batch = batchFromKeys(rows, names);
+      if (batch.length > 0) yield batch;
+      if (rows.length < size) return;
+    }
+  }
+
+  // ---- event types ----
+
+  async listEventTypes(): Promise<EventType[]> {
+    const rows = this.sql(
+      'SELECT name, weight, value_mode, description FROM event_types ORDER BY name',
+    ).all();
+    return (rows as EventTypeRow[]).map(toEventType);
+  }
+
+  async upsertEventType(type: EventType): Promise<void> {
+    validateEventType(type);
+    this.write(() =>
+      this.sql(
+        `INSERT INTO event_types (name, weight, value_mode, description) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET weight = excluded.weight, value_mode = excluded.value_mode,
+           description = excluded.description`,
+      ).run(type.name, type.weight, type.valueMode, type.description),
+    );
+    this.loadEventTypes();
+  }
+
+  async deleteEventType(name: string): Promise<boolean> {
+    const deleted = this.write((afterCommit) => {
+      const idx = this.keyOf('event_types', name, 'name');
+      if (idx === undefined) return false;
+      if (this.sql('SELECT 1 FROM events WHERE type_idx = ? LIMIT 1').get(idx) !== undefined) {
+        throw new ConflictError(`Event type '${name}' still has events; delete them first`);
+      }
+      this.sql('DELETE FROM event_types WHERE idx = ?').run(idx);
+      this.bumpGeneration(afterCommit);
+      return true;
+    });
+    this.loadEventTypes();
+    return deleted;
+  }
+
+  // ---- internals ----
+
+  private requireReady(): void {
+    if (!this.ready) throw new KindredError('NOT_READY', 'SQLite store is not initialised or already closed');
+  }
+
+  /** Prepared statements are cached per SQL text. */
+  private sql(source: string): Database.Statement<Params> {
+    this.requireReady();
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare<Params>(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Runs `fn` in a write transaction taken up front (BEGIN IMMEDIATE), so it never fails half-way on
+   * a lock upgrade. Callbacks passed to `afterCommit` run only once the transaction has committed.
+   */
+  private write<T>(fn: (afterCommit: AfterCommit) => T): T {
+    this.requireReady();
+    const callbacks: (() => void)[] = [];
+    const result = this.db.transaction(() => fn((callback) => callbacks.push(callback))).immediate();
+    for (const callback of callbacks) callback();
+    return result;
+  }
+
+  private count(source: string): number {
+    return this.sql(source).pluck(true).get() as number;
+  }
+
+  private keyOf(table: 'users' | 'items' | 'event_types', id: string, column = 'id'): number | undefined {
+    return this.sql(`SELECT idx FROM ${table} WHERE ${column} = ?`).pluck(true).get(id) as number | undefined;
+  }
+
+  private deleteOwner(
+    table: 'users' | 'items',
+    column: 'user_idx' | 'item_idx',
+    id: string,
+    afterCommit: AfterCommit,
+  ): DeleteResult {
+    const idx = this.keyOf(table, id);
+    if (idx === undefined) return { deleted: false, events: 0 };
+    const events = this.sql(`DELETE FROM events AS e WHERE ${IN_SEGMENTS} AND e.${column} = ?`).run(
+      this.segments(),
+      idx,
+    ).changes;
+    this.sql(`DELETE FROM ${table} WHERE idx = ?`).run(idx);
+    this.bumpGeneration(afterCommit, () => (table === 'users' ? this.userIdx : this.itemIdx).delete(id));
+    return { deleted: true, events };
+  }
+
+  /** Every segment holding events with an id above `afterId`, as a JSON array for IN_SEGMENTS. */
+  private segments(afterId = 0): string {
+    const [min, max] = this.sql('SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)')
+      .raw(true)
+      .get() as [number | null, number | null];
+    if (min === null || max === null) return '[]';
+    const first = Math.max(min, afterId + 1) / 2 ** SEGMENT_BITS;
+    const out: number[] = [];
+    for (let seg = Math.floor(first); seg <= Math.floor(max / 2 ** SEGMENT_BITS); seg++) out.push(seg);
+    return JSON.stringify(out);
+  }
+
+  /**
+   * Records a delete for every connection's caches. Once committed, this connection's caches stay
+   * valid after `evict` drops the deleted key, so they move to the new generation.
+   */
+  private bumpGeneration(afterCommit: AfterCommit, evict: () => void = () => undefined): void {
+    const next = this.sql(
+      `UPDATE store_meta SET value = value + 1 WHERE key = 'key_generation' RETURNING value`,
+    )
+      .pluck(true)
+      .get() as number;
+    afterCommit(() => {
+      evict();
+      if (this.cacheGeneration === next - 1) this.cacheGeneration = next;
+    });
+  }
+
+  /**
+   * Drops cached keys when another connection (or this one) deleted users, items or event types
+   * since they were cached: afterwards a cached key could point at a row that no longer exists.
+   * Must run inside the write transaction that uses the caches.
+   */
+  private syncCaches(): void {
+    const generation = this.sql(`SELECT value FROM store_meta WHERE key = 'key_generation'`)
+      .pluck(true)
+      .get() as number;
+    if (generation === this.cacheGeneration) return;
+    this.userIdx.clear();
+    this.itemIdx.clear();
+    this.loadEventTypes();
+    this.cacheGeneration = generation;
+  }
+
+  /** Adds key → name pairs from `select` (all rows, or only the given keys). */
+  private loadNames(names: KeyNames, select: string, keys?: number[]): void {
+    if (keys?.length === 0) return;
+    const statement = keys
+      ? this.sql(`${select} WHERE idx IN (SELECT value FROM json_each(?))`)
+      : this.sql(select);
+    const rows = statement.raw(true).all(...(keys ? [JSON.stringify(keys)] : [])) as [number, string][];
+    for (const [idx, name] of rows) names.set(idx, name);
+  }
+
+  private loadEventTypes(): void {
+    const rows = this.sql('SELECT name, idx FROM event_types').raw(true).all() as [string, number][];
+    this.typeIdx = new Map(rows);
+  }
+
+  private writeEvents(events: EventInput[]): InsertEventsResult {
+    const insert = this.sql(
+      `INSERT INTO events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING`,
+    );
+    try {
+      return this.write(() => {
+        this.syncCaches();
+        if (hasUnknownType(events, this.typeIdx)) this.loadEventTypes();
+        const prepared = prepareEvents(events, (name) => this.typeIdx.get(name));
+        const inserted = this.insertPrepared(insert, prepared);
+        return { inserted, duplicates: prepared.batchDuplicates + prepared.events.length - inserted };
+      });
+    } catch (error) {
+      if (!(error instanceof KindredError)) {
+        // Keys created inside the rolled-back transaction do not exist.
+        this.userIdx.clear();
+        this.itemIdx.clear();
+      }
+      throw error;
+    }
+  }
+
+  private insertPrepared(insert: Database.Statement<Params>, prepared: PreparedEvents): number {
+    const { events, typeIdx } = prepared;
+    const users = this.keyResolver('users', this.userIdx);
+    const items = this.keyResolver('items', this.itemIdx);
+    let written = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      written += insert.run(
+        this.userIdx.get(e.userId) ?? users(e.userId),
+        this.itemIdx.get(e.itemId) ?? items(e.itemId),
+        typeIdx[i],
+        e.value,
+        e.timestamp,
+        e.sessionId,
+        e.context === null ? null : JSON.stringify(e.context),
+        e.clientEventId,
+      ).changes;
+    }
+    return written;
+  }
+
+  /**
+   * Looks up (creating it with empty attributes if needed) the key of a user or item that is not
+   * cached, and caches it. Only valid inside the write transaction.
+   */
+  private keyResolver(table: 'users' | 'items', cache: IdCache): (id: string) => number {
+    cache.trim();
+    const now = Date.now();
+    const find = this.sql(`SELECT idx FROM ${table} WHERE id = ?`).pluck(true);
+    const create = this.sql(`INSERT INTO ${table} (id, created_at, updated_at) VALUES (?, ?, ?)`);
+    return (id) => {
+      const idx = (find.get(id) as number | undefined) ?? Number(create.run(id, now, now).lastInsertRowid);
+      cache.set(id, idx);
+      return idx;
+    };
+  }
+}

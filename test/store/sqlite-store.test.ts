@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EventInput } from '../../src/domain/types.js';
+import { openStore } from '../../src/store/open-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { storeContract } from './contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kindred-sqlite-test-'));
+const paths = new WeakMap<Store, string>();
+let counter = 0;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function open(path: string): Promise<Store> {
+  const store = new SqliteStore(path);
+  await store.init();
+  paths.set(store, path);
+  return store;
+}
+
+function view(userId: string, itemId: string, timestamp: number): EventInput {
+  return {
+    userId,
+    itemId,
+    type: 'view',
+    value: null,
+    timestamp,
+    sessionId: null,
+    context: null,
+    clientEventId: null,
+  };
+}
+
+storeContract(
+  'sqlite (file)',
+  () => open(join(dir, `contract-${++counter}.db`)),
+  (store) => store.close(),
+  {
+    reopen: async (store) => {
+      await store.close();
+      return open(paths.get(store)!);
+    },
+  },
+);
+
+storeContract('sqlite (:memory:)', async () => {
+  const store = new SqliteStore(':memory:');
+  await store.init();
+  return store;
+});
+
+describe('SqliteStore specifics', () => {
+  it('opens through openStore and migrates an existing file only once', async () => {
+    const path = join(dir, 'migrate.db');
+    const first = await openStore({ kind: 'sqlite', path });
+    await first.upsertEventType({ name: 'view', weight: 7, valueMode: 'ignore', description: 'x' });
+    await first.close();
+    const second = await openStore({ kind: 'sqlite', path });
+    const view = (await second.listEventTypes()).find((t) => t.name === 'view');
+    expect(view?.weight).toBe(7);
+    await second.close();
+  });
+
+  it('keeps cached keys valid when another connection deletes users and items', async () => {
+    const path = join(dir, 'two-connections.db');
+    const a = await open(path);
+    const b = await open(path);
+    await a.insertEvents([view('u1', 'i1', 1000), view('u2', 'i2', 1000)]);
+    expect(await b.deleteUser('u1')).toEqual({ deleted: true, events: 1 });
+    expect(await b.deleteItem('i2')).toEqual({ deleted: true, events: 1 });
+    // `a` still has u1 and i2 cached; both must be recreated rather than referenced.
+    expect(await a.insertEvents([view('u1', 'i2', 2000)])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await b.getUser('u1')).not.toBeNull();
+    expect(await b.getItem('i2')).not.toBeNull();
+    expect(await b.userHistory('u1')).toEqual([{ itemId: 'i2', type: 'view', value: null, timestamp: 2000 }]);
+    expect((await b.listEvents({ itemId: 'i2' })).rows.map((e) => e.userId)).toEqual(['u1']);
+    await a.close();
+    await b.close();
+  });
+
+  it('finds events of a user across index segments', async () => {
+    const store = await open(join(dir, 'segments.db'));
+    const total = 140_000; // more than one segment of 2^16 ids
+    for (let start = 0; start < total; start += 35_000) {
+      const batch = Array.from({ length: 35_000 }, (_, k) =>
+        view(`u${(start + k) % 1000}`, `i${(start + k) % 97}`, start + k),
+      );
+      await store.insertEvents(batch);
+    }
+    const history = await store.userHistory('u7', { limit: 1000 });
+    expect(history).toHaveLength(140);
+    expect(history[0].timestamp).toBe(139_007);
+    expect(history[139].timestamp).toBe(7);
+    expect((await store.listEvents({ userId: 'u7', limit: 1000 })).rows).toHaveLength(140);
+    // i3 has the ids n = 3 + 97k below 140,000: k = 0..1443.
+    expect(await store.deleteItem('i3')).toEqual({ deleted: true, events: 1444 });
+    // Of u7's 140 events (n = 1000a + 7) only n = 71,007 was on i3.
+    expect(await store.deleteUser('u7')).toEqual({ deleted: true, events: 139 });
+    expect(await store.countEvents()).toBe(total - 1444 - 139);
+    await store.close();
+  });
+
+  it('refuses calls before init', async () => {
+    const store = new SqliteStore(':memory:');
+    await expect(store.countUsers()).rejects.toMatchObject({ code: 'NOT_READY' });
+    await store.close();
+  });
+});
