@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 
 export interface LoadResult {
   requests: number;
+  seconds: number;
   requestsPerSecond: number;
   p50: number;
   p90: number;
@@ -13,7 +14,9 @@ export interface LoadResult {
 
 export interface LoadOptions {
   url: string;
-  durationSeconds: number;
+  /** Run this long, or (with `amount`) until that many requests are answered. */
+  durationSeconds?: number;
+  amount?: number;
   connections: number;
   /** Fixed request rate across all connections (omit for as fast as possible). */
   rate?: number;
@@ -36,10 +39,11 @@ export function percentile(sorted: Float64Array, p: number): number {
  */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
+  const t0 = performance.now();
   const opts: autocannon.Options = {
     url: o.url,
     connections: o.connections,
-    duration: o.durationSeconds,
+    ...(o.amount !== undefined ? { amount: o.amount } : { duration: o.durationSeconds ?? 10 }),
     overallRate: o.rate,
     requests: [
       {
@@ -59,10 +63,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     });
   });
+  const seconds = (performance.now() - t0) / 1000;
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: result.requests.total,
-    requestsPerSecond: result.requests.total / o.durationSeconds,
+    seconds,
+    requestsPerSecond: result.requests.total / seconds,
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),

@@ -88,6 +88,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('cache_size = -131072');
     this.db.pragma('temp_store = MEMORY');
+    if (process.env.XCKPT) this.db.pragma('wal_autocheckpoint = ' + process.env.XCKPT);
   }
 
   async init(): Promise<void> {
@@ -457,7 +458,7 @@ export class SqliteStore implements Store {
     const insert = this.sql(
       `INSERT INTO events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING`,
+       ${process.env.XNOCONF ? '' : 'ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING'}`,
     );
     try {
       return this.write(() => {
