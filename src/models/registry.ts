@@ -14,6 +14,8 @@ export interface ModelFamily {
   /** Fits the model; heavy families work on worker threads and keep the caller responsive. */
   fit(data: InteractionData, params?: Params): Promise<SavableRecommender>;
   fromArtifact(artifact: Artifact): SavableRecommender;
+  /** Values worth trying for each parameter, for settings search on a validation split. */
+  searchSpace?: Record<string, readonly (number | string | boolean)[]>;
 }
 
 const FAMILIES = new Map<string, ModelFamily>(

@@ -4,7 +4,7 @@
  */
 import { ValidationError, type FieldError } from '../domain/errors.js';
 import type { EventInput, EventType, ValueMode } from '../domain/types.js';
-import type { EventBatch } from './store.js';
+import type { EventBatch, Page } from './store.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -47,7 +47,7 @@ export function decodeCursor(cursor: string | null | undefined): number {
 /**
  * Turns `limit + 1` fetched rows into a page: the extra row only signals that another page exists.
  */
-export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => number, map: (row: R) => T) {
+export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => number, map: (row: R) => T): Page<T> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   return {
@@ -103,7 +103,7 @@ export function prepareEvents(
     if (!Number.isSafeInteger(event.timestamp)) {
       details.push({ field: `/events/${i}/timestamp`, message: 'must be an integer number of milliseconds' });
     }
-    if (event.value !== null && !Number.isFinite(event.value)) {
+    if (event.value !== null && event.value !== undefined && !Number.isFinite(event.value)) {
       details.push({ field: `/events/${i}/value`, message: 'must be a finite number or null' });
     }
     if (idx === undefined || details.length > 0) continue;

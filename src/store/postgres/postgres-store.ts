@@ -223,16 +223,7 @@ export class PostgresStore implements Store {
 
   async insertEvents(events: EventInput[]): Promise<InsertEventsResult> {
     if (events.length === 0) return { inserted: 0, duplicates: 0 };
-    try {
-      return await this.tx((client) => this.writeEvents(client, events));
-    } catch (error) {
-      if (!(error instanceof KindredError)) {
-        // Keys created inside the rolled-back transaction do not exist.
-        this.userIdx.clear();
-        this.itemIdx.clear();
-      }
-      throw error;
-    }
+    return this.tx((client, afterCommit) => this.writeEvents(client, events, afterCommit));
   }
 
   async getEvent(id: number): Promise<StoredEvent | null> {
@@ -496,37 +487,33 @@ export class PostgresStore implements Store {
     this.typeIdx = new Map(rows.map((r) => [r.name, r.idx]));
   }
 
-  private async writeEvents(client: pg.PoolClient, input: EventInput[]): Promise<InsertEventsResult> {
+  private async writeEvents(
+    client: pg.PoolClient,
+    input: EventInput[],
+    afterCommit: AfterCommit,
+  ): Promise<InsertEventsResult> {
     await this.syncCaches(client);
     if (hasUnknownType(input, this.typeIdx)) await this.loadEventTypes(client);
     const { events, typeIdx, batchDuplicates } = prepareEvents(input, (name) => this.typeIdx.get(name));
-    await this.resolveKeys(
-      client,
-      'users',
-      this.userIdx,
-      events.map((e) => e.userId),
-    );
-    await this.resolveKeys(
-      client,
-      'items',
-      this.itemIdx,
-      events.map((e) => e.itemId),
-    );
+    const userIds = events.map((e) => e.userId);
+    const itemIds = events.map((e) => e.itemId);
+    const users = await this.resolveKeys(client, 'users', this.userIdx, userIds, afterCommit);
+    const items = await this.resolveKeys(client, 'items', this.itemIdx, itemIds, afterCommit);
     // Speculative insertion costs ~10% per row; skip it when no row can conflict.
-    const idempotent = events.some((e) => e.clientEventId !== null);
+    const idempotent = events.some((e) => e.clientEventId !== null && e.clientEventId !== undefined);
     const result = await client.query(
       `INSERT INTO ${this.s}.events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id)
        SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::float8[], $5::int8[], $6::text[], $7::json[], $8::text[])
        ${idempotent ? 'ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING' : ''}`,
       [
-        events.map((e) => this.userIdx.get(e.userId)),
-        events.map((e) => this.itemIdx.get(e.itemId)),
+        userIds.map((id) => users.get(id)),
+        itemIds.map((id) => items.get(id)),
         typeIdx,
-        events.map((e) => e.value),
+        events.map((e) => e.value ?? null),
         events.map((e) => e.timestamp),
-        events.map((e) => e.sessionId),
-        events.map((e) => (e.context === null ? null : JSON.stringify(e.context))),
-        events.map((e) => e.clientEventId),
+        events.map((e) => e.sessionId ?? null),
+        events.map((e) => (e.context ? JSON.stringify(e.context) : null)),
+        events.map((e) => e.clientEventId ?? null),
       ],
     );
     const inserted = result.rowCount ?? 0;
@@ -534,31 +521,47 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Creates the users or items a batch mentions that are not cached (existing rows are left alone)
-   * and caches their keys. Rows are inserted in id order so concurrent batches lock them in the same order.
+   * Keys of every user or item in `ids`, creating missing rows with empty attributes (existing rows
+   * are left alone). The batch uses its own map, so concurrent batches clearing the shared cache do
+   * not affect it; keys created here enter the cache only once the transaction has committed, and
+   * only if no delete happened meanwhile. Rows are inserted in id order so concurrent batches lock
+   * them in the same order.
    */
   private async resolveKeys(
     client: pg.PoolClient,
     table: 'users' | 'items',
     cache: IdCache,
     ids: string[],
-  ): Promise<void> {
+    afterCommit: AfterCommit,
+  ): Promise<Map<string, number>> {
     cache.trim();
-    const missing = [...new Set(ids.filter((id) => cache.get(id) === undefined))];
-    if (missing.length === 0) return;
+    const keys = new Map<string, number>();
+    const missing = new Set<string>();
+    for (const id of ids) {
+      const idx = cache.get(id);
+      if (idx === undefined) missing.add(id);
+      else keys.set(id, idx);
+    }
+    if (missing.size === 0) return keys;
     await client.query(
       `INSERT INTO ${this.s}.${table} (id, created_at, updated_at)
        SELECT id, $2, $2 FROM unnest($1::text[]) AS x (id) ORDER BY id
        ON CONFLICT (id) DO NOTHING`,
-      [missing, Date.now()],
+      [[...missing], Date.now()],
     );
     const { rows } = await client.query<{ id: string; idx: number }>(
       `SELECT id, idx FROM ${this.s}.${table} WHERE id = ANY($1::text[])`,
-      [missing],
+      [[...missing]],
     );
-    for (const row of rows) cache.set(row.id, row.idx);
-    if (rows.length < missing.length) {
+    if (rows.length < missing.size) {
       throw new KindredError('INTERNAL_ERROR', `Concurrent delete while creating ${table}; retry the batch`);
     }
+    for (const row of rows) keys.set(row.id, row.idx);
+    const generation = this.cacheGeneration;
+    afterCommit(() => {
+      if (this.cacheGeneration !== generation) return;
+      for (const row of rows) cache.set(row.id, row.idx);
+    });
+    return keys;
   }
 }

@@ -73,7 +73,7 @@ CREATE TABLE events (
   client_event_id TEXT
 );
 
-CREATE INDEX events_user_ts ON events ((id >> ${SEGMENT_BITS}), user_idx, ts);
+CREATE INDEX events_user ON events ((id >> ${SEGMENT_BITS}), user_idx);
 CREATE INDEX events_item ON events ((id >> ${SEGMENT_BITS}), item_idx);
 CREATE UNIQUE INDEX events_client_event_id ON events (client_event_id) WHERE client_event_id IS NOT NULL;
 

@@ -87,8 +87,10 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('cache_size = -131072');
+    // Checkpoint every ~64 MB of WAL instead of 4 MB: bulk imports dirty the same index pages
+    // batch after batch, and a checkpoint writes each of them to the database file only once.
+    this.db.pragma('wal_autocheckpoint = 16384');
     this.db.pragma('temp_store = MEMORY');
-    if (process.env.XCKPT) this.db.pragma('wal_autocheckpoint = ' + process.env.XCKPT);
   }
 
   async init(): Promise<void> {
@@ -458,7 +460,7 @@ export class SqliteStore implements Store {
     const insert = this.sql(
       `INSERT INTO events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ${process.env.XNOCONF ? '' : 'ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING'}`,
+       ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING`,
     );
     try {
       return this.write(() => {
@@ -489,11 +491,11 @@ export class SqliteStore implements Store {
         this.userIdx.get(e.userId) ?? users(e.userId),
         this.itemIdx.get(e.itemId) ?? items(e.itemId),
         typeIdx[i],
-        e.value,
+        e.value ?? null,
         e.timestamp,
-        e.sessionId,
-        e.context === null ? null : JSON.stringify(e.context),
-        e.clientEventId,
+        e.sessionId ?? null,
+        e.context ? JSON.stringify(e.context) : null,
+        e.clientEventId ?? null,
       ).changes;
     }
     return written;
