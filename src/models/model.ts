@@ -44,3 +44,53 @@ export interface Recommender {
   /** Items most similar to the given one (the item itself excluded); null if the model has no notion of it. */
   similarItems(itemIndex: number, k: number): TopK | null;
 }
+
+/** One reason an item scored as it did: a history item (or factor) and its share of the score. */
+export interface Contribution {
+  /** The history item behind this share, or -1 for a share with no single item (bias, latent taste). */
+  itemIndex: number;
+  weight: number;
+}
+
+/** Optional capabilities; the serving layer checks for them with the guards below. */
+export interface RatingPredictor {
+  /** Predicted rating of a training user for an item (a user index of -1 uses only biases / fold-in). */
+  predict(userIndex: number, itemIndex: number): number;
+}
+
+export interface UserSimilarity {
+  /** External user ids, by user index. */
+  readonly userIds: readonly string[];
+  similarUsers(userIndex: number, k: number): TopK | null;
+}
+
+export interface Explainer {
+  /** The largest contributions to the item's score for this user, largest first. */
+  explain(ctx: ScoringContext, itemIndex: number, max: number): Contribution[];
+}
+
+export interface FoldIn {
+  /**
+   * The latent vector of a user from their history alone, item side fixed (a half-step of the
+   * fit). score() uses it automatically when ctx.userIndex is -1.
+   */
+  foldInUser(history: Int32Array, weights: Float32Array): Float32Array;
+  /** The latent vector of an item from the users who interacted with it, user side fixed. */
+  foldInItem?(users: Int32Array, weights: Float32Array): Float32Array;
+}
+
+export function canPredict(m: Recommender): m is Recommender & RatingPredictor {
+  return typeof (m as Partial<RatingPredictor>).predict === 'function';
+}
+
+export function canExplain(m: Recommender): m is Recommender & Explainer {
+  return typeof (m as Partial<Explainer>).explain === 'function';
+}
+
+export function canFoldIn(m: Recommender): m is Recommender & FoldIn {
+  return typeof (m as Partial<FoldIn>).foldInUser === 'function';
+}
+
+export function hasUserSimilarity(m: Recommender): m is Recommender & UserSimilarity {
+  return typeof (m as Partial<UserSimilarity>).similarUsers === 'function';
+}
