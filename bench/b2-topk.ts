@@ -108,7 +108,10 @@ async function main(): Promise<void> {
       const { variant, ...params } = best.params;
       setting = { variant: variant as Variant, params, validationNdcg: best.score, trials: trials.length };
       recorded[name] = setting;
-      writeFileSync(SETTINGS, JSON.stringify(recorded, null, 2) + '\n');
+      const latest: Record<string, Recorded> = existsSync(SETTINGS)
+        ? JSON.parse(readFileSync(SETTINGS, 'utf8'))
+        : {};
+      writeFileSync(SETTINGS, JSON.stringify({ ...latest, [name]: setting }, null, 2) + '\n');
     }
     const r = await measure(name, setting.params, setting.variant, base, test, catalog);
     users = r.users;
