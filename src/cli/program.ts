@@ -4,6 +4,7 @@ import { demoCommand } from './demo.js';
 import { importCommand } from './import.js';
 import { recommendCommand } from './recommend.js';
 import { serveCommand } from './serve.js';
+import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
 
 export function buildProgram(): Command {
@@ -12,7 +13,14 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [serveCommand(), importCommand(), trainCommand(), recommendCommand(), demoCommand()]) {
+  for (const cmd of [
+    serveCommand(),
+    importCommand(),
+    trainCommand(),
+    recommendCommand(),
+    demoCommand(),
+    synthCommand(),
+  ]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

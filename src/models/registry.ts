@@ -1,11 +1,17 @@
 /** Model families by name: how to train one from parameters and how to load a saved one. */
 import type { InteractionData } from '../data/interactions.js';
 import { ValidationError } from '../domain/errors.js';
+import { AlsModel } from './als/als.js';
 import { readArtifact, readArtifactSync, type Artifact, type SavableRecommender } from './artifact.js';
+import { BprModel } from './bpr/bpr.js';
+import { WarpModel } from './bpr/warp.js';
+import { EaseModel } from './ease/ease.js';
 import { ItemKnnModel } from './knn/item-knn.js';
+import { UserKnnModel } from './knn/user-knn.js';
 import type { Params } from './params.js';
 import { PopularityModel } from './popularity/popularity.js';
 import { TrendingModel } from './popularity/trending.js';
+import { RATING_FAMILIES } from './rating/families.js';
 
 export interface ModelFamily {
   name: string;
@@ -38,7 +44,44 @@ const FAMILIES = new Map<string, ModelFamily>(
         resolveParams: (p) => ItemKnnModel.resolveParams(p),
         fit: (data, p) => ItemKnnModel.fitAsync(data, p),
         fromArtifact: (a) => ItemKnnModel.fromArtifact(a),
+        searchSpace: ItemKnnModel.searchSpace,
       },
+      {
+        name: UserKnnModel.modelName,
+        resolveParams: (p) => UserKnnModel.resolveParams(p),
+        fit: (data, p) => UserKnnModel.fitAsync(data, p),
+        fromArtifact: (a) => UserKnnModel.fromArtifact(a),
+        searchSpace: UserKnnModel.searchSpace,
+      },
+      {
+        name: AlsModel.modelName,
+        resolveParams: (p) => AlsModel.resolveParams(p),
+        fit: (data, p) => AlsModel.fit(data, p),
+        fromArtifact: (a) => AlsModel.fromArtifact(a),
+        searchSpace: AlsModel.searchSpace,
+      },
+      {
+        name: EaseModel.modelName,
+        resolveParams: (p) => EaseModel.resolveParams(p),
+        fit: (data, p) => EaseModel.fitAsync(data, p),
+        fromArtifact: (a) => EaseModel.fromArtifact(a),
+        searchSpace: EaseModel.searchSpace,
+      },
+      {
+        name: BprModel.modelName,
+        resolveParams: (p) => BprModel.resolveParams(p),
+        fit: (data, p) => BprModel.fitAsync(data, p),
+        fromArtifact: (a) => BprModel.fromArtifact(a),
+        searchSpace: BprModel.searchSpace,
+      },
+      {
+        name: WarpModel.modelName,
+        resolveParams: (p) => WarpModel.resolveParams(p),
+        fit: (data, p) => WarpModel.fitAsync(data, p),
+        fromArtifact: (a) => WarpModel.fromArtifact(a),
+        searchSpace: WarpModel.searchSpace,
+      },
+      ...RATING_FAMILIES,
     ] satisfies ModelFamily[]
   ).map((f): [string, ModelFamily] => [f.name, f]),
 );

@@ -82,7 +82,22 @@ describe('ArtifactRepository', () => {
 
 describe('registry', () => {
   it('knows the model families', () => {
-    expect(modelNames()).toEqual(['popularity', 'trending', 'item-knn']);
+    expect(modelNames()).toEqual(
+      expect.arrayContaining([
+        'popularity',
+        'trending',
+        'item-knn',
+        'user-knn',
+        'als',
+        'ease',
+        'bpr',
+        'warp',
+      ]),
+    );
+    expect(modelNames()).toEqual(
+      expect.arrayContaining(['baseline', 'mf-sgd', 'svdpp', 'knn-baseline', 'rating-blend']),
+    );
+    expect(new Set(modelNames()).size).toBe(modelNames().length);
   });
 
   it('creates trainers with validated parameters', async () => {

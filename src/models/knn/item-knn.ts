@@ -1,48 +1,73 @@
 /**
- * Item-item kNN. Training computes, for every item, its `k` most cosine-similar items over
- * the weighted user x item matrix:
+ * Item-item kNN. Training keeps, for every item, its `k` most similar items over the users x
+ * items matrix (see ./similarity.ts for the measures):
  *
- *   sim(i, j) = x_i · x_j / (|x_i| |x_j| + shrink)
+ *   cosine   x_i·x_j / (|x_i| |x_j| + shrink), x_i item i's column of transformed strengths
+ *   jaccard  |U_i ∩ U_j| / (|U_i ∪ U_j| + shrink) over the users of each item
+ *   tfidf    cosine after weighting each entry sqrt(v) · idf(user)
+ *   bm25     plain dot product after BM25 weighting (k1, b) of the item rows
  *
- * where x_i is item i's column (matrix values transformed by `weighting`). A user's score for
- * item j is Σ_h w_h · sim(h, j) over the distinct items h of the history, with w_h the summed
- * history strength of h transformed by `historyWeighting`. Items that are no neighbour of any
- * history item score -Infinity (no evidence). Nothing is excluded: history items score like
- * any other item, and filtering is the caller's job. `ctx.userIndex` is not used, so new
- * users are scored from their live history.
+ * optionally asymmetric (`alpha`) and sharpened (`exponent`). A user's score for item j is
+ * Σ_h w_h · sim(h, j) over the distinct items h of the history, with w_h the summed history
+ * strength of h transformed by `historyWeighting`. Items that are no neighbour of any history
+ * item score -Infinity (no evidence). Nothing is excluded: history items score like any
+ * other item, and filtering is the caller's job. `ctx.userIndex` is not used, so new users
+ * are scored from their live history.
  */
 import { availableParallelism } from 'node:os';
-import { rowNorms, transformValues, transposeCsr, type ValueTransform } from '../../data/csr-build.js';
+import { transposeCsr, type ValueTransform } from '../../data/csr-build.js';
 import type { InteractionData } from '../../data/interactions.js';
-import { workPrefix, type NeighbourLists, type NeighbourProblem } from '../../kernels/item-neighbours.js';
+import type { NeighbourLists } from '../../kernels/item-neighbours.js';
 import { ArtifactError, requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
 import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
-import type { ModelInfo, ScoringContext, TopK } from '../model.js';
+import type { Contribution, Explainer, ModelInfo, ScoringContext, TopK } from '../model.js';
 import { ParamReader, type Params } from '../params.js';
 import { computeNeighbours } from './neighbours.js';
 import { computeNeighboursParallel } from './parallel-neighbours.js';
+import {
+  rowWorkPrefix,
+  similarityProblem,
+  type KnnSimilarity,
+  type SimilarityProblem,
+} from './similarity.js';
 
 export type HistoryWeighting = 'linear' | 'log1p' | 'binary';
 
 export interface ItemKnnParams {
   /** Neighbours kept per item. */
   k: number;
-  /** Shrinkage added to the cosine denominator (0: plain cosine; default 10). */
+  /** Shrinkage added to the cosine / Jaccard denominator (0: none; default 10; unused by bm25). */
   shrink: number;
-  /** Transform of the matrix values before similarities are computed. */
+  /** Transform of the matrix values before similarities are computed (jaccard uses 0/1). */
   weighting: ValueTransform;
+  /** The similarity measure and its weighting of the matrix (default cosine). */
+  similarity: KnnSimilarity;
+  /** BM25 term-frequency saturation (default 1.2). */
+  k1: number;
+  /** BM25 length normalisation, 0..1 (default 0.75). */
+  b: number;
+  /** Asymmetric cosine: sim(h→j) = x_h·x_j / (|x_h|^(2α) |x_j|^(2(1−α)) + shrink); 0.5 is symmetric. */
+  alpha: number;
+  /** Each similarity is raised to this power (1: unchanged), sharpening strong neighbours. */
+  exponent: number;
   /** Transform of each history item's summed strength when scoring. */
   historyWeighting: HistoryWeighting;
   /** Worker threads for `fitAsync`; 0 picks by problem size and available cores. */
   threads: number;
 }
 
-/** Below this many accumulator updates, worker start-up costs more than it saves. */
+/** Below this much estimated work (about one unit per product), worker start-up costs more than it saves. */
 const PARALLEL_MIN_WORK = 5e7;
 const MAX_AUTO_THREADS = 8;
 
-export class ItemKnnModel implements SavableRecommender {
+export class ItemKnnModel implements SavableRecommender, Explainer {
   static readonly modelName = 'item-knn';
+
+  /** Settings worth trying on a validation split (each similarity at several neighbourhood sizes). */
+  static readonly searchSpace = {
+    similarity: ['cosine', 'tfidf', 'bm25', 'jaccard'],
+    k: [25, 50, 100, 200, 400],
+  } as const satisfies Record<string, readonly (string | number)[]>;
 
   /** Per-item summed history weight, all zero between calls. */
   private readonly weightScratch: Float32Array;
@@ -65,6 +90,11 @@ export class ItemKnnModel implements SavableRecommender {
       k: r.number('k', 100, { min: 1, max: 100_000, integer: true }),
       shrink: r.number('shrink', 10, { min: 0 }),
       weighting: r.choice<ValueTransform>('weighting', 'log1p', ['identity', 'binary', 'log1p']),
+      similarity: r.choice<KnnSimilarity>('similarity', 'cosine', ['cosine', 'jaccard', 'tfidf', 'bm25']),
+      k1: r.number('k1', 1.2, { min: 0 }),
+      b: r.number('b', 0.75, { min: 0, max: 1 }),
+      alpha: r.number('alpha', 0.5, { min: 0, max: 1 }),
+      exponent: r.number('exponent', 1, { min: 0.05, max: 20 }),
       historyWeighting: r.choice<HistoryWeighting>('historyWeighting', 'log1p', [
         'linear',
         'log1p',
@@ -80,7 +110,7 @@ export class ItemKnnModel implements SavableRecommender {
   static fit(data: InteractionData, raw?: Params): ItemKnnModel {
     const start = performance.now();
     const params = ItemKnnModel.resolveParams(raw);
-    const neighbours = computeNeighbours(neighbourProblem(data, params));
+    const neighbours = computeNeighbours(itemProblem(data, params));
     return ItemKnnModel.fitted(data, params, neighbours, start);
   }
 
@@ -88,11 +118,11 @@ export class ItemKnnModel implements SavableRecommender {
   static async fitAsync(data: InteractionData, raw?: Params): Promise<ItemKnnModel> {
     const start = performance.now();
     const params = ItemKnnModel.resolveParams(raw);
-    const problem = neighbourProblem(data, params);
+    const problem = itemProblem(data, params);
     let threads = params.threads;
     let prefix: Float64Array | undefined;
     if (threads === 0) {
-      prefix = workPrefix(problem);
+      prefix = rowWorkPrefix(problem);
       const cores = Math.min(availableParallelism(), MAX_AUTO_THREADS);
       threads = prefix[problem.items] < PARALLEL_MIN_WORK ? 1 : cores;
     }
@@ -156,6 +186,37 @@ export class ItemKnnModel implements SavableRecommender {
     for (let i = 0; i < n; i++) if (out[i] === 0) out[i] = -Infinity;
   }
 
+  /** The history items behind the item's score: w_h · sim(h, item), largest first. */
+  explain(ctx: ScoringContext, itemIndex: number, max: number): Contribution[] {
+    const n = this.itemIds.length;
+    if (!Number.isInteger(itemIndex) || itemIndex < 0 || itemIndex >= n || !(max >= 1)) return [];
+    const { history, historyWeights } = ctx;
+    const { indptr, indices, scores } = this.neighbours;
+    const summed = new Map<number, number>();
+    for (let e = 0; e < history.length; e++) {
+      const h = history[e];
+      const s = historyWeights[e];
+      if (h < 0 || h >= n || !(s > 0)) continue;
+      summed.set(h, Math.fround((summed.get(h) ?? 0) + s));
+    }
+    const out: Contribution[] = [];
+    for (const [h, total] of summed) {
+      const wh = this.historyWeight(total);
+      for (let p = indptr[h], end = indptr[h + 1]; p < end; p++) {
+        if (indices[p] !== itemIndex) continue;
+        out.push({ itemIndex: h, weight: wh * scores[p] });
+        break;
+      }
+    }
+    out.sort((a, b) => b.weight - a.weight || a.itemIndex - b.itemIndex);
+    return out.slice(0, Math.floor(max));
+  }
+
+  private historyWeight(w: number): number {
+    const mode = this.historyWeighting;
+    return mode === 'linear' ? w : mode === 'log1p' ? Math.log1p(w) : 1;
+  }
+
   similarItems(itemIndex: number, k: number): TopK | null {
     if (!Number.isInteger(itemIndex) || itemIndex < 0 || itemIndex >= this.itemIds.length) return null;
     const { indptr, indices, scores } = this.neighbours;
@@ -175,15 +236,6 @@ export class ItemKnnModel implements SavableRecommender {
   }
 }
 
-function neighbourProblem(data: InteractionData, params: ItemKnnParams): NeighbourProblem {
-  const userItems = transformValues(data.matrix, params.weighting);
-  const itemUsers = transposeCsr(userItems);
-  return {
-    userItems,
-    itemUsers,
-    norms: rowNorms(itemUsers),
-    items: data.items.size,
-    k: params.k,
-    shrink: params.shrink,
-  };
+function itemProblem(data: InteractionData, params: ItemKnnParams): SimilarityProblem {
+  return similarityProblem(transposeCsr(data.matrix), params).problem;
 }

@@ -1,15 +1,10 @@
-/** Runs the item-neighbour kernel over all items. */
-import {
-  NeighbourAccumulator,
-  NeighbourHeaps,
-  neighbourCount,
-  type NeighbourLists,
-  type NeighbourProblem,
-} from '../../kernels/item-neighbours.js';
+/** Runs the similarity kernel over all rows of a problem. */
+import { neighbourCount, type NeighbourLists } from '../../kernels/item-neighbours.js';
+import { neighbourRows, packRows, SimilarityAccumulator, type SimilarityProblem } from './similarity.js';
 
-/** Neighbour lists of every item, on the calling thread. */
-export function computeNeighbours(problem: NeighbourProblem): NeighbourLists {
-  const heaps = new NeighbourHeaps(problem.items, neighbourCount(problem));
-  new NeighbourAccumulator(problem).run(0, problem.items, heaps);
-  return heaps.toLists();
+/** Neighbour lists of every row, on the calling thread. */
+export function computeNeighbours(problem: SimilarityProblem): NeighbourLists {
+  const rows = neighbourRows(problem.items, neighbourCount(problem));
+  new SimilarityAccumulator(problem).run(0, problem.items, rows);
+  return packRows(rows);
 }

@@ -12,8 +12,11 @@ export interface SqliteMigration {
  * indexes lead with `id >> SEGMENT_BITS`. New events therefore only ever touch the small subtree
  * of the newest segment, so the pages a commit dirties stay proportional to the batch instead of
  * to the whole index (a global `(user_idx, ts)` index rewrites most of its leaves on every
- * batch of random users once the table holds millions of rows). Lookups by user or item probe
- * each segment: `(id >> SEGMENT_BITS) IN (...) AND user_idx = ?`.
+ * batch of random users once the table holds millions of rows; 10M events imported at ~55k/s
+ * that way versus ~270k/s segmented). Lookups by user or item probe each segment:
+ * `(id >> SEGMENT_BITS) IN (...) AND user_idx = ?`, about 150 probes for 10M events. The
+ * timestamp is not part of the user index: results from several segments are sorted anyway, and
+ * a smaller index makes every insert cheaper.
  *
  * Events carry no FOREIGN KEY clauses: a parent delete would have to scan them, since no index
  * starts with user_idx or item_idx. The store keeps them consistent instead, writing keys it

@@ -1,0 +1,353 @@
+/**
+ * Biased matrix factorisation fitted by stochastic gradient descent (Funk SVD):
+ *
+ *   r̂(u, i) = μ + b_u + b_i + p_u · q_i,   clipped to the rating scale seen in training.
+ *
+ * Every epoch visits all ratings once in a fresh seeded random order; for the rating r_ui with
+ * error e = r_ui − r̂(u, i) (unclipped):
+ *
+ *   b_u += lrBias (e − regUserBias b_u)        b_i += lrBias (e − regItemBias b_i)
+ *   p_u += lr (e q_i − regUserFactors p_u)     q_i += lr (e p_u − regItemFactors q_i)
+ *
+ * Both step sizes are multiplied by `decay` after each epoch. Factors start as N(0, initStd²)
+ * draws from the seeded generator, so a seed fixes the model. Users and items without ratings
+ * keep zero biases and zero factors.
+ *
+ * The epochs run in a WebAssembly SIMD kernel (wasm/sgd-kernel.as): the ratings are packed as
+ * 16-byte (user, item, rating) records that are shuffled in place, so each epoch streams through
+ * memory, and the factor rows are updated four lanes at a time. Where WebAssembly SIMD is missing,
+ * the same epochs run in JavaScript in the same order.
+ *
+ * A user unknown to the model is folded in: (b_u, p_u) are solved with the item side fixed, as
+ * the ridge problem whose optimum is the stationary point of the per-rating SGD updates.
+ */
+import type { InteractionData } from '../../data/interactions.js';
+import { Rng } from '../../ingest/prng.js';
+import { requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
+import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
+import type { FoldIn, ModelInfo, RatingPredictor, ScoringContext, TopK } from '../model.js';
+import { ParamReader, type Params } from '../params.js';
+import {
+  clip,
+  factorNorms,
+  foldInBiasedUser,
+  normalFill,
+  ratedHistory,
+  ratingSet,
+  scaleExtra,
+  scaleFromArtifact,
+  scaleOf,
+  scoreBiasedFactors,
+  shuffleRange,
+  shuffleState,
+  similarByFactors,
+  type RatingScale,
+  type RatingSet,
+} from './rating-kit.js';
+import { padRows, paddedWidth, SgdKernel, unpadRows } from './wasm/sgd-wasm.js';
+
+export interface MfSgdParams {
+  factors: number;
+  epochs: number;
+  /** Step size of the factors. */
+  learningRate: number;
+  /** Step size of the biases (default: learningRate). */
+  lrBias: number;
+  /** Step sizes are multiplied by this after every epoch (1: constant). */
+  decay: number;
+  /** Default for the four regularisation weights below. */
+  reg: number;
+  regUserBias: number;
+  regItemBias: number;
+  regUserFactors: number;
+  regItemFactors: number;
+  /** Standard deviation of the initial factors. */
+  initStd: number;
+  seed: number;
+}
+
+/** Learned parameters of a biased factor model. */
+export interface BiasedFactors {
+  k: number;
+  userBias: Float64Array;
+  itemBias: Float64Array;
+  /** users x k, row-major. */
+  p: Float32Array;
+  /** items x k, row-major. */
+  q: Float32Array;
+}
+
+/** How an SGD fit runs. */
+export interface SgdFitOptions {
+  /** `auto` (default): the WebAssembly SIMD epochs when the runtime has them; `js`: plain JavaScript. */
+  kernel?: 'auto' | 'js';
+  /** Receives the training RMSE of every epoch (measured on the fly, before each update). */
+  trace?: number[];
+}
+
+/** Fits biased MF by SGD. */
+export function fitMfSgd(set: RatingSet, params: MfSgdParams, options: SgdFitOptions = {}): BiasedFactors {
+  const k = params.factors;
+  const rng = new Rng(params.seed);
+  const p = new Float32Array(set.users * k);
+  const q = new Float32Array(set.items * k);
+  normalFill(p, params.initStd, rng);
+  normalFill(q, params.initStd, rng);
+  const userBias = new Float64Array(set.users);
+  const itemBias = new Float64Array(set.items);
+  const f: BiasedFactors = { k, userBias, itemBias, p, q };
+  const wasm = options.kernel === 'js' ? false : mfEpochsWasm(set, params, f, rng, options.trace);
+  if (!wasm) mfEpochsJs(set, params, f, rng, options.trace);
+  zeroUnrated(set, p, q, k);
+  return f;
+}
+
+function mfEpochsJs(
+  set: RatingSet,
+  params: MfSgdParams,
+  fit: BiasedFactors,
+  rng: Rng,
+  trace?: number[],
+): void {
+  const { k, userBias, itemBias, p, q } = fit;
+  const { n, userOf, itemOf, value, mean } = set;
+  const order = new Int32Array(n);
+  for (let t = 0; t < n; t++) order[t] = t;
+  const state = shuffleState(rng);
+  const rbu = params.regUserBias;
+  const rbi = params.regItemBias;
+  const rpu = params.regUserFactors;
+  const rqi = params.regItemFactors;
+  let lr = params.learningRate;
+  let lrb = params.lrBias;
+  for (let epoch = 0; epoch < params.epochs; epoch++) {
+    shuffleRange(order, 0, n, state);
+    let sse = 0;
+    for (let t = 0; t < n; t++) {
+      const pos = order[t];
+      const u = userOf[pos];
+      const i = itemOf[pos];
+      const po = u * k;
+      const qo = i * k;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += p[po + f] * q[qo + f];
+      const bu = userBias[u];
+      const bi = itemBias[i];
+      const e = value[pos] - mean - bu - bi - dot;
+      sse += e * e;
+      userBias[u] = bu + lrb * (e - rbu * bu);
+      itemBias[i] = bi + lrb * (e - rbi * bi);
+      for (let f = 0; f < k; f++) {
+        const pf = p[po + f];
+        const qf = q[qo + f];
+        p[po + f] = pf + lr * (e * qf - rpu * pf);
+        q[qo + f] = qf + lr * (e * pf - rqi * qf);
+      }
+    }
+    trace?.push(Math.sqrt(sse / Math.max(1, n)));
+    lr *= params.decay;
+    lrb *= params.decay;
+  }
+}
+
+/** The epochs on the SIMD kernel; false when the runtime has no WebAssembly SIMD. */
+function mfEpochsWasm(
+  set: RatingSet,
+  params: MfSgdParams,
+  fit: BiasedFactors,
+  rng: Rng,
+  trace?: number[],
+): boolean {
+  const { k, userBias, itemBias, p, q } = fit;
+  const { n, users, items } = set;
+  const kp = paddedWidth(k);
+  const kernel = SgdKernel.create([16 * n, 4 * users * kp, 4 * items * kp, 8 * users, 8 * items, 4]);
+  if (!kernel) return false;
+  const [rec, po, qo, buo, bio, stateCell] = kernel.offsets;
+  kernel.u32(5, 1).set(shuffleState(rng));
+  // Records of (user, item, rating) in rating order; shuffling them in place each epoch visits
+  // them in the same order as shuffling an index array would.
+  const ri = kernel.i32(0, 4 * n);
+  const rf = kernel.f32(0, 4 * n);
+  for (let t = 0; t < n; t++) {
+    ri[4 * t] = set.userOf[t];
+    ri[4 * t + 1] = set.itemOf[t];
+    rf[4 * t + 2] = set.value[t];
+  }
+  const pw = kernel.f32(1, users * kp);
+  const qw = kernel.f32(2, items * kp);
+  padRows(p, k, pw, kp);
+  padRows(q, k, qw, kp);
+  let lr = params.learningRate;
+  let lrb = params.lrBias;
+  for (let epoch = 0; epoch < params.epochs; epoch++) {
+    kernel.fn.shuffleRecords(rec, 0, n, stateCell);
+    const sse = kernel.fn.mfEpoch(
+      n,
+      rec,
+      po,
+      qo,
+      buo,
+      bio,
+      kp,
+      set.mean,
+      lr,
+      lrb,
+      params.regUserBias,
+      params.regItemBias,
+      params.regUserFactors,
+      params.regItemFactors,
+    );
+    trace?.push(Math.sqrt(sse / Math.max(1, n)));
+    lr *= params.decay;
+    lrb *= params.decay;
+  }
+  unpadRows(pw, kp, p, k);
+  unpadRows(qw, kp, q, k);
+  userBias.set(kernel.f64(3, users));
+  itemBias.set(kernel.f64(4, items));
+  return true;
+}
+
+/** Zeroes the factor rows of users and items that have no rating. */
+export function zeroUnrated(set: RatingSet, p: Float32Array, q: Float32Array, k: number): void {
+  for (let u = 0; u < set.users; u++) if (set.userPtr[u + 1] === set.userPtr[u]) p.fill(0, u * k, u * k + k);
+  for (let i = 0; i < set.items; i++) if (set.itemPtr[i + 1] === set.itemPtr[i]) q.fill(0, i * k, i * k + k);
+}
+
+export class MfSgdModel implements SavableRecommender, RatingPredictor, FoldIn {
+  static readonly modelName = 'mf-sgd';
+
+  static readonly searchSpace = {
+    factors: [25, 50, 100, 200],
+    epochs: [30, 60, 100],
+    learningRate: [0.007, 0.01, 0.015],
+    reg: [0.08, 0.12, 0.16, 0.2],
+    decay: [0.95, 1],
+  } as const satisfies Record<string, readonly number[]>;
+
+  private readonly seen: Uint8Array;
+  private readonly userVec: Float32Array;
+  private norms: Float64Array | null = null;
+
+  private constructor(
+    readonly info: ModelInfo,
+    readonly itemIds: readonly string[],
+    private readonly scale: RatingScale,
+    private readonly params: MfSgdParams,
+    private readonly f: BiasedFactors,
+  ) {
+    this.seen = new Uint8Array(itemIds.length);
+    this.userVec = new Float32Array(f.k);
+  }
+
+  static resolveParams(raw?: Params): MfSgdParams {
+    const r = new ParamReader(MfSgdModel.modelName, raw);
+    const learningRate = r.number('learningRate', 0.01, { min: 0, max: 1 });
+    const reg = r.number('reg', 0.12, { min: 0 });
+    const params: MfSgdParams = {
+      factors: r.number('factors', 50, { min: 1, max: 4096, integer: true }),
+      epochs: r.number('epochs', 60, { min: 0, max: 10_000, integer: true }),
+      learningRate,
+      lrBias: r.number('lrBias', learningRate, { min: 0, max: 1 }),
+      decay: r.number('decay', 1, { min: 0, max: 1 }),
+      reg,
+      regUserBias: r.number('regUserBias', reg, { min: 0 }),
+      regItemBias: r.number('regItemBias', reg, { min: 0 }),
+      regUserFactors: r.number('regUserFactors', reg, { min: 0 }),
+      regItemFactors: r.number('regItemFactors', reg, { min: 0 }),
+      initStd: r.number('initStd', 0.1, { min: 0 }),
+      seed: r.number('seed', 42, { integer: true }),
+    };
+    r.done();
+    return params;
+  }
+
+  static fit(data: InteractionData, raw?: Params): MfSgdModel {
+    const start = performance.now();
+    const params = MfSgdModel.resolveParams(raw);
+    const set = ratingSet(data);
+    const factors = fitMfSgd(set, params);
+    const info = fittedInfo(MfSgdModel.modelName, { ...params }, data, secondsSince(start));
+    return new MfSgdModel(info, data.items.ids.slice(), scaleOf(set), params, factors);
+  }
+
+  static fromArtifact(artifact: Artifact): MfSgdModel {
+    const { info, itemIds } = artifact.header;
+    expectModel(info, MfSgdModel.modelName);
+    const params = MfSgdModel.resolveParams(info.params);
+    const k = params.factors;
+    const f: BiasedFactors = {
+      k,
+      userBias: requireArray(artifact, 'userBias', Float64Array, info.users),
+      itemBias: requireArray(artifact, 'itemBias', Float64Array, itemIds.length),
+      p: requireArray(artifact, 'p', Float32Array, info.users * k),
+      q: requireArray(artifact, 'q', Float32Array, itemIds.length * k),
+    };
+    return new MfSgdModel(info, itemIds, scaleFromArtifact(artifact), params, f);
+  }
+
+  /** The learned biases and factors (do not modify). */
+  get factors(): Readonly<BiasedFactors> {
+    return this.f;
+  }
+
+  predict(userIndex: number, itemIndex: number): number {
+    const { k, userBias, itemBias, p, q } = this.f;
+    let x = this.scale.mean;
+    const knownUser = userIndex >= 0 && userIndex < userBias.length;
+    const knownItem = itemIndex >= 0 && itemIndex < itemBias.length;
+    if (knownUser) x += userBias[userIndex];
+    if (knownItem) x += itemBias[itemIndex];
+    if (knownUser && knownItem) {
+      const po = userIndex * k;
+      const qo = itemIndex * k;
+      for (let f = 0; f < k; f++) x += p[po + f] * q[qo + f];
+    }
+    return clip(x, this.scale);
+  }
+
+  /** Returns [b_u, p_u(0) .. p_u(k−1)] fitted to the history's ratings. */
+  foldInUser(history: Int32Array, weights: Float32Array): Float32Array {
+    const h = ratedHistory(history, weights, this.seen);
+    const targets = new Float64Array(h.count);
+    const mean = this.scale.mean;
+    for (let e = 0; e < h.count; e++) targets[e] = h.ratings[e] - mean - this.f.itemBias[h.items[e]];
+    return foldInBiasedUser(
+      h.items,
+      targets,
+      h.count,
+      this.f.q,
+      this.f.k,
+      this.params.regUserBias,
+      this.params.regUserFactors,
+    );
+  }
+
+  /** Predicted rating of every item. */
+  score(ctx: ScoringContext, out: Float32Array): void {
+    const { k, userBias, itemBias, p, q } = this.f;
+    const u = ctx.userIndex;
+    if (u >= 0 && u < userBias.length) {
+      scoreBiasedFactors(this.scale.mean + userBias[u], itemBias, q, k, p, u * k, this.scale, out);
+      return;
+    }
+    const v = this.foldInUser(ctx.history, ctx.historyWeights);
+    this.userVec.set(v.subarray(1));
+    scoreBiasedFactors(this.scale.mean + v[0], itemBias, q, k, this.userVec, 0, this.scale, out);
+  }
+
+  /** Items with the most cosine-similar factors. */
+  similarItems(itemIndex: number, k: number): TopK | null {
+    this.norms ??= factorNorms(this.f.q, this.f.k);
+    return similarByFactors(this.f.q, this.f.k, this.norms, itemIndex, k);
+  }
+
+  toArtifact(): Artifact {
+    const { userBias, itemBias, p, q } = this.f;
+    return {
+      header: { info: this.info, itemIds: this.itemIds, extra: scaleExtra(this.scale) },
+      arrays: { userBias, itemBias, p, q },
+    };
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { interactionsFromArrays } from '../../../src/data/interactions.js';
+import { ValidationError } from '../../../src/domain/errors.js';
+import { canFoldIn, canPredict } from '../../../src/models/model.js';
+import { BaselineModel } from '../../../src/models/rating/baseline.js';
+import { createModel, modelFromArtifact } from '../../../src/models/registry.js';
+import {
+  dataOf,
+  ml100kAvailable,
+  ml100kSplit,
+  rmseOn,
+  roundTrip,
+  splitRows,
+  syntheticRatings,
+} from './fixtures.js';
+
+/**
+ * Toy ratings:        i0  i1  i2
+ *               u0     5   3   .
+ *               u1     4   .   1
+ *               u2     .   2   4
+ *
+ * μ = 19/6. One ALS epoch with regItem = 1, regUser = 2 (items first):
+ *   b_i0 = ((5 − μ) + (4 − μ)) / 3 = 8/9,   b_i1 = ((3 − μ) + (2 − μ)) / 3 = −4/9,   b_i2 = −4/9
+ *   b_u0 = ((5 − μ − 8/9) + (3 − μ + 4/9)) / 4 = 11/36
+ *   b_u1 = ((4 − μ − 8/9) + (1 − μ + 4/9)) / 4 = −4/9
+ *   b_u2 = ((2 − μ + 4/9) + (4 − μ + 4/9)) / 4 = 5/36
+ */
+const TOY: [string, string, number][] = [
+  ['u0', 'i0', 5],
+  ['u0', 'i1', 3],
+  ['u1', 'i0', 4],
+  ['u1', 'i2', 1],
+  ['u2', 'i1', 2],
+  ['u2', 'i2', 4],
+];
+const toy = () =>
+  interactionsFromArrays({
+    userIds: TOY.map((t) => t[0]),
+    itemIds: TOY.map((t) => t[1]),
+    strengths: TOY.map((t) => t[2]),
+  });
+
+describe('baseline', () => {
+  it('computes the ALS biases by hand on a tiny matrix', () => {
+    const m = BaselineModel.fit(toy(), { method: 'als', epochs: 1, regItem: 1, regUser: 2 });
+    expect(m.mean).toBeCloseTo(19 / 6, 12);
+    expect(Array.from(m.itemBias)).toEqual([8 / 9, -4 / 9, -4 / 9].map((x) => expect.closeTo(x, 12)));
+    expect(Array.from(m.userBias)).toEqual([11 / 36, -4 / 9, 5 / 36].map((x) => expect.closeTo(x, 12)));
+    expect(m.predict(0, 0)).toBeCloseTo(19 / 6 + 11 / 36 + 8 / 9, 12);
+    // Unknown user: the mean and the item bias; unknown item: the mean and the user bias.
+    expect(m.predict(-1, 1)).toBeCloseTo(19 / 6 - 4 / 9, 12);
+    expect(m.predict(2, 99)).toBeCloseTo(19 / 6 + 5 / 36, 12);
+  });
+
+  it('folds in a user exactly as the ALS user step', () => {
+    const m = BaselineModel.fit(toy(), { method: 'als', epochs: 1, regItem: 1, regUser: 2 });
+    const v = m.foldInUser(Int32Array.of(0, 1), Float32Array.of(5, 3));
+    expect(v[0]).toBeCloseTo(11 / 36, 6);
+    // Repeated history entries count once, with the most recent (first) rating.
+    const again = m.foldInUser(Int32Array.of(0, 1, 0), Float32Array.of(5, 3, 1));
+    expect(again[0]).toBe(v[0]);
+    const out = new Float32Array(3);
+    m.score({ userIndex: -1, history: Int32Array.of(0, 1), historyWeights: Float32Array.of(5, 3) }, out);
+    expect(out[2]).toBeCloseTo(19 / 6 + 11 / 36 - 4 / 9, 5);
+  });
+
+  it('clips predictions to the rating scale seen in training', () => {
+    const m = BaselineModel.fit(toy(), { method: 'als', epochs: 30, regItem: 0, regUser: 0 });
+    let clipped = 0;
+    for (let u = 0; u < 3; u++) {
+      for (let i = 0; i < 3; i++) {
+        const raw = m.mean + m.userBias[u] + m.itemBias[i];
+        const p = m.predict(u, i);
+        expect(p).toBeGreaterThanOrEqual(1);
+        expect(p).toBeLessThanOrEqual(5);
+        if (raw > 5 || raw < 1) clipped++;
+        else expect(p).toBeCloseTo(raw, 12);
+      }
+    }
+    expect(clipped).toBeGreaterThan(0);
+  });
+
+  it('SGD biases fit better than the mean alone', () => {
+    const rows = syntheticRatings(3);
+    const { data, heldOut } = splitRows(rows, 0.2);
+    const sgd = BaselineModel.fit(data, { method: 'sgd', epochs: 20 });
+    const mean = BaselineModel.fit(data, { method: 'sgd', epochs: 0 });
+    expect(rmseOn(sgd, data, heldOut)).toBeLessThan(rmseOn(mean, data, heldOut) - 0.05);
+  });
+
+  it('saves and loads with identical predictions, through the registry too', async () => {
+    const data = dataOf(syntheticRatings(4));
+    const m = BaselineModel.fit(data);
+    const loaded = modelFromArtifact(roundTrip(m.toArtifact()));
+    expect(canPredict(loaded) && canFoldIn(loaded)).toBe(true);
+    if (!canPredict(loaded)) return;
+    for (let u = 0; u < 20; u++)
+      for (let i = 0; i < 20; i++) expect(loaded.predict(u, i)).toBe(m.predict(u, i));
+    const viaRegistry = await createModel('baseline', { regUser: 5 }).fit(data);
+    expect(viaRegistry.info.params.regUser).toBe(5);
+  });
+
+  it('rejects invalid parameters', () => {
+    expect(() => BaselineModel.resolveParams({ method: 'nope' })).toThrow(ValidationError);
+    expect(() => BaselineModel.resolveParams({ regUser: -1 })).toThrow(ValidationError);
+    expect(() => BaselineModel.resolveParams({ factors: 3 })).toThrow(ValidationError);
+  });
+
+  it.skipIf(!ml100kAvailable)('reaches the expected RMSE on held-out MovieLens 100K u1.base ratings', () => {
+    const { data, heldOut } = ml100kSplit();
+    const rmse = rmseOn(BaselineModel.fit(data), data, heldOut);
+    expect(rmse).toBeGreaterThan(0.9);
+    expect(rmse).toBeLessThan(0.96);
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { InteractionData } from '../../../src/data/interactions.js';
+import { ValidationError } from '../../../src/domain/errors.js';
+import { BaselineModel } from '../../../src/models/rating/baseline.js';
+import { fitMfSgd, MfSgdModel } from '../../../src/models/rating/mf-sgd.js';
+import { ratingSet } from '../../../src/models/rating/rating-kit.js';
+import { trainingContext } from '../../../src/models/recommend.js';
+import type { RatingPredictor, Recommender } from '../../../src/models/model.js';
+import {
+  foldInRmse,
+  ml100kAvailable,
+  ml100kSplit,
+  rmseOn,
+  roundTrip,
+  splitRows,
+  syntheticRatings,
+} from './fixtures.js';
+
+/** Root mean squared difference of two models' scores for the users' training contexts. */
+function scoreDifference(a: Recommender, b: Recommender, data: InteractionData, users: number): number {
+  const n = data.items.size;
+  const sa = new Float32Array(n);
+  const sb = new Float32Array(n);
+  let se = 0;
+  for (let u = 0; u < users; u++) {
+    const ctx = trainingContext(data, u);
+    a.score(ctx, sa);
+    b.score({ ...ctx, userIndex: -1 }, sb);
+    for (let i = 0; i < n; i++) se += (sa[i] - sb[i]) ** 2;
+  }
+  return Math.sqrt(se / (users * n));
+}
+
+describe('mf-sgd', () => {
+  const rows = syntheticRatings(11, 300, 150, 0.2);
+  const { data, heldOut } = splitRows(rows, 0.2);
+  const params = { factors: 8, epochs: 60, learningRate: 0.02, reg: 0.1, decay: 0.97 };
+
+  it('lowers the training error epoch after epoch, with either kernel', () => {
+    const set = ratingSet(data);
+    const resolved = MfSgdModel.resolveParams(params);
+    for (const kernel of ['auto', 'js'] as const) {
+      const trace: number[] = [];
+      fitMfSgd(set, resolved, { kernel, trace });
+      expect(trace).toHaveLength(60);
+      for (let e = 1; e < trace.length; e++) expect(trace[e]).toBeLessThan(trace[e - 1] + 1e-3);
+      expect(trace[59]).toBeLessThan(trace[0] - 0.2);
+    }
+  });
+
+  it('gives the same model from the SIMD kernel as from plain JavaScript', () => {
+    const set = ratingSet(data);
+    const resolved = MfSgdModel.resolveParams({ ...params, factors: 13 });
+    const a = fitMfSgd(set, resolved, { kernel: 'auto' });
+    const b = fitMfSgd(set, resolved, { kernel: 'js' });
+    let worst = 0;
+    for (let p = 0; p < a.q.length; p++) worst = Math.max(worst, Math.abs(a.q[p] - b.q[p]));
+    for (let u = 0; u < a.userBias.length; u++)
+      worst = Math.max(worst, Math.abs(a.userBias[u] - b.userBias[u]));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('is deterministic for a seed', () => {
+    const a = MfSgdModel.fit(data, params);
+    const b = MfSgdModel.fit(data, params);
+    const c = MfSgdModel.fit(data, { ...params, seed: 7 });
+    expect(b.factors.p).toEqual(a.factors.p);
+    expect(b.factors.q).toEqual(a.factors.q);
+    expect(b.factors.userBias).toEqual(a.factors.userBias);
+    expect(c.factors.q).not.toEqual(a.factors.q);
+  });
+
+  it('beats the baseline on held-out ratings of a low-rank matrix', () => {
+    const mf = rmseOn(MfSgdModel.fit(data, params), data, heldOut);
+    const base = rmseOn(BaselineModel.fit(data), data, heldOut);
+    expect(mf).toBeLessThan(base - 0.1);
+  });
+
+  it('saves and loads with bitwise-identical predictions and scores', () => {
+    const m = MfSgdModel.fit(data, params);
+    const loaded = MfSgdModel.fromArtifact(roundTrip(m.toArtifact()));
+    for (let u = 0; u < 30; u++)
+      for (let i = 0; i < 40; i++) expect(loaded.predict(u, i)).toBe(m.predict(u, i));
+    const n = data.items.size;
+    const [s1, s2] = [new Float32Array(n), new Float32Array(n)];
+    const ctx = { ...trainingContext(data, 3), userIndex: -1 };
+    m.score(ctx, s1);
+    loaded.score(ctx, s2);
+    expect(s2).toEqual(s1);
+    expect(loaded.similarItems(0, 5)).toEqual(m.similarItems(0, 5));
+  });
+
+  it('predicts within the rating scale and falls back to biases for unknown users and items', () => {
+    const m = MfSgdModel.fit(data, params);
+    const { userBias, itemBias } = m.factors;
+    const mean = ratingSet(data).mean;
+    expect(m.predict(0, -1)).toBeCloseTo(Math.min(5, Math.max(1, mean + userBias[0])), 12);
+    expect(m.predict(-1, 2)).toBeCloseTo(Math.min(5, Math.max(1, mean + itemBias[2])), 12);
+    const out = new Float32Array(data.items.size);
+    m.score(trainingContext(data, 0), out);
+    for (const x of out) {
+      expect(x).toBeGreaterThanOrEqual(1);
+      expect(x).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('folds in a training user close to its learned vector', () => {
+    const m = MfSgdModel.fit(data, params);
+    expect(scoreDifference(m, m, data, 50)).toBeLessThan(0.15);
+    const v = m.foldInUser(trainingContext(data, 0).history, trainingContext(data, 0).historyWeights);
+    expect(v).toHaveLength(9);
+  });
+
+  it('rejects invalid parameters', () => {
+    expect(() => MfSgdModel.resolveParams({ factors: 0 })).toThrow(ValidationError);
+    expect(() => MfSgdModel.resolveParams({ decay: 2 })).toThrow(ValidationError);
+    expect(() => MfSgdModel.resolveParams({ neighbours: 2 })).toThrow(ValidationError);
+  });
+
+  describe.skipIf(!ml100kAvailable)('on MovieLens 100K u1.base (85% / 15% per user)', () => {
+    it('beats the baseline clearly, and fold-in matches the learned users', () => {
+      const { data: ml, heldOut: mlHeld } = ml100kSplit();
+      const m = MfSgdModel.fit(ml, { factors: 50, epochs: 50, learningRate: 0.01, reg: 0.1, decay: 1 });
+      const mf: RatingPredictor = m;
+      const rmse = rmseOn(mf, ml, mlHeld);
+      const base = rmseOn(BaselineModel.fit(ml), ml, mlHeld);
+      expect(rmse).toBeLessThan(base - 0.02);
+      expect(rmse).toBeLessThan(0.925);
+      // Users scored from their training history alone (userIndex -1) score like the learned ones.
+      expect(scoreDifference(m, m, ml, 100)).toBeLessThan(0.1);
+      const { learned, folded } = foldInRmse(m, ml, mlHeld);
+      expect(Math.abs(folded - learned)).toBeLessThan(0.01);
+    });
+  });
+});
