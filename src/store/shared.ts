@@ -129,34 +129,88 @@ export function hasUnknownType(events: readonly EventInput[], known: ReadonlyMap
   return events.some((event) => !known.has(event.type));
 }
 
+/** Largest id the dense path of IdCache holds (ids above it use the Map). */
+const DENSE_ID_LIMIT = 1 << 24;
+
 /**
- * External id → surrogate key. Bounded: `trim()` empties it once it outgrows `maxEntries`, and it
- * refills on demand, which keeps memory flat on catalogs with many millions of users.
+ * The value of a canonical decimal id ("0", "42"; no sign, no leading zero) below
+ * DENSE_ID_LIMIT, or -1 for any other string.
+ */
+export function denseIdValue(id: string): number {
+  const n = id.length;
+  if (n === 0 || n > 8) return -1;
+  const first = id.charCodeAt(0);
+  if (first === 48) return n === 1 ? 0 : -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v < DENSE_ID_LIMIT ? v : -1;
+}
+
+/**
+ * External id → surrogate key. Ids that are small decimal integers (the common case in exports
+ * from other systems) are held in a typed array indexed by their value, which avoids hashing a
+ * fresh string per lookup; other ids use a Map. Bounded: `trim()` empties it once it outgrows
+ * `maxEntries`, and it refills on demand, which keeps memory flat on catalogs with many millions
+ * of users.
  */
 export class IdCache {
   private readonly map = new Map<string, number>();
+  /** dense[value] = key + 1 (0: not cached). */
+  private dense = new Int32Array(0);
+  private denseCount = 0;
 
   constructor(private readonly maxEntries = 2_000_000) {}
 
   get(id: string): number | undefined {
-    return this.map.get(id);
+    const v = denseIdValue(id);
+    if (v < 0) return this.map.get(id);
+    if (v >= this.dense.length) return undefined;
+    const k = this.dense[v];
+    return k === 0 ? undefined : k - 1;
   }
 
   set(id: string, idx: number): void {
-    this.map.set(id, idx);
+    const v = denseIdValue(id);
+    if (v < 0 || idx >= 0x7fffffff) {
+      this.map.set(id, idx);
+      return;
+    }
+    if (v >= this.dense.length) {
+      const grown = new Int32Array(Math.min(DENSE_ID_LIMIT, Math.max(1024, v + 1, this.dense.length * 2)));
+      grown.set(this.dense);
+      this.dense = grown;
+    }
+    if (this.dense[v] === 0) this.denseCount++;
+    this.dense[v] = idx + 1;
+  }
+
+  get size(): number {
+    return this.map.size + this.denseCount;
   }
 
   /** Call between batches, never while a batch relies on the cached keys. */
   trim(): void {
-    if (this.map.size > this.maxEntries) this.map.clear();
+    if (this.size > this.maxEntries) this.clear();
   }
 
   delete(id: string): void {
-    this.map.delete(id);
+    const v = denseIdValue(id);
+    if (v < 0) {
+      this.map.delete(id);
+    } else if (v < this.dense.length && this.dense[v] !== 0) {
+      this.dense[v] = 0;
+      this.denseCount--;
+    }
   }
 
   clear(): void {
     this.map.clear();
+    this.dense = new Int32Array(0);
+    this.denseCount = 0;
   }
 }
 

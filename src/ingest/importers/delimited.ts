@@ -48,7 +48,7 @@ export interface DelimitedOptions {
   /** Honour double-quoted fields. Default: on unless the delimiter is a tab or `|`. */
   quoted?: boolean;
   encoding?: TextEncoding;
-  /** Rows per store call. Default 20,000 events or 5,000 users/items. */
+  /** Rows per store call. Default 50,000 events or 5,000 users/items. */
   batchSize?: number;
   /** Progress over bytes read; silent when absent. */
   progress?: ProgressOptions;

@@ -37,7 +37,7 @@ import {
 } from './sinks.js';
 
 export interface JsonlOptions {
-  /** Rows per store call. Default 20,000 events or 5,000 users/items. */
+  /** Rows per store call. Default 50,000 events or 5,000 users/items. */
   batchSize?: number;
   /** Progress over bytes read; silent when absent. */
   progress?: ProgressOptions;

@@ -31,7 +31,7 @@ export interface MovieLensOptions {
   tags?: boolean;
   /** Event type of ratings. Default `rating`. */
   eventType?: string;
-  /** Events per store call. Default 20,000. */
+  /** Events per store call. Default 50,000. */
   batchSize?: number;
   /** Progress per file; silent when absent. */
   progress?: ProgressOptions;

@@ -3,7 +3,7 @@ import type { EventInput, ItemInput, UserInput } from '../../domain/types.js';
 import type { Store } from '../../store/store.js';
 import type { ReportBuilder } from './report.js';
 
-export const DEFAULT_EVENT_BATCH = 20_000;
+export const DEFAULT_EVENT_BATCH = 50_000;
 export const DEFAULT_ENTITY_BATCH = 5_000;
 
 export class EventSink {
