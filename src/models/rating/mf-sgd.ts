@@ -23,13 +23,12 @@
  */
 import type { InteractionData } from '../../data/interactions.js';
 import { Rng } from '../../ingest/prng.js';
-import { requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
+import { requireArray, type Artifact } from '../artifact.js';
 import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
-import type { FoldIn, ModelInfo, RatingPredictor, ScoringContext, TopK } from '../model.js';
+import type { ModelInfo } from '../model.js';
 import { ParamReader, type Params } from '../params.js';
+import { BiasedFactorModel } from './biased-factor-model.js';
 import {
-  clip,
-  factorNorms,
   foldInBiasedUser,
   normalFill,
   ratedHistory,
@@ -37,10 +36,8 @@ import {
   scaleExtra,
   scaleFromArtifact,
   scaleOf,
-  scoreBiasedFactors,
   shuffleRange,
   shuffleState,
-  similarByFactors,
   type RatingScale,
   type RatingSet,
 } from './rating-kit.js';
@@ -215,7 +212,7 @@ export function zeroUnrated(set: RatingSet, p: Float32Array, q: Float32Array, k:
   for (let i = 0; i < set.items; i++) if (set.itemPtr[i + 1] === set.itemPtr[i]) q.fill(0, i * k, i * k + k);
 }
 
-export class MfSgdModel implements SavableRecommender, RatingPredictor, FoldIn {
+export class MfSgdModel extends BiasedFactorModel {
   static readonly modelName = 'mf-sgd';
 
   static readonly searchSpace = {
@@ -226,19 +223,20 @@ export class MfSgdModel implements SavableRecommender, RatingPredictor, FoldIn {
     decay: [0.95, 1],
   } as const satisfies Record<string, readonly number[]>;
 
-  private readonly seen: Uint8Array;
-  private readonly userVec: Float32Array;
-  private norms: Float64Array | null = null;
-
   private constructor(
-    readonly info: ModelInfo,
-    readonly itemIds: readonly string[],
-    private readonly scale: RatingScale,
+    info: ModelInfo,
+    itemIds: readonly string[],
+    scale: RatingScale,
     private readonly params: MfSgdParams,
     private readonly f: BiasedFactors,
   ) {
-    this.seen = new Uint8Array(itemIds.length);
-    this.userVec = new Float32Array(f.k);
+    super(info, itemIds, scale, {
+      k: f.k,
+      userBias: f.userBias,
+      itemBias: f.itemBias,
+      userVectors: f.p,
+      q: f.q,
+    });
   }
 
   static resolveParams(raw?: Params): MfSgdParams {
@@ -292,21 +290,6 @@ export class MfSgdModel implements SavableRecommender, RatingPredictor, FoldIn {
     return this.f;
   }
 
-  predict(userIndex: number, itemIndex: number): number {
-    const { k, userBias, itemBias, p, q } = this.f;
-    let x = this.scale.mean;
-    const knownUser = userIndex >= 0 && userIndex < userBias.length;
-    const knownItem = itemIndex >= 0 && itemIndex < itemBias.length;
-    if (knownUser) x += userBias[userIndex];
-    if (knownItem) x += itemBias[itemIndex];
-    if (knownUser && knownItem) {
-      const po = userIndex * k;
-      const qo = itemIndex * k;
-      for (let f = 0; f < k; f++) x += p[po + f] * q[qo + f];
-    }
-    return clip(x, this.scale);
-  }
-
   /** Returns [b_u, p_u(0) .. p_u(k−1)] fitted to the history's ratings. */
   foldInUser(history: Int32Array, weights: Float32Array): Float32Array {
     const h = ratedHistory(history, weights, this.seen);
@@ -322,25 +305,6 @@ export class MfSgdModel implements SavableRecommender, RatingPredictor, FoldIn {
       this.params.regUserBias,
       this.params.regUserFactors,
     );
-  }
-
-  /** Predicted rating of every item. */
-  score(ctx: ScoringContext, out: Float32Array): void {
-    const { k, userBias, itemBias, p, q } = this.f;
-    const u = ctx.userIndex;
-    if (u >= 0 && u < userBias.length) {
-      scoreBiasedFactors(this.scale.mean + userBias[u], itemBias, q, k, p, u * k, this.scale, out);
-      return;
-    }
-    const v = this.foldInUser(ctx.history, ctx.historyWeights);
-    this.userVec.set(v.subarray(1));
-    scoreBiasedFactors(this.scale.mean + v[0], itemBias, q, k, this.userVec, 0, this.scale, out);
-  }
-
-  /** Items with the most cosine-similar factors. */
-  similarItems(itemIndex: number, k: number): TopK | null {
-    this.norms ??= factorNorms(this.f.q, this.f.k);
-    return similarByFactors(this.f.q, this.f.k, this.norms, itemIndex, k);
   }
 
   toArtifact(): Artifact {

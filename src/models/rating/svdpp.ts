@@ -23,14 +23,13 @@
  */
 import type { InteractionData } from '../../data/interactions.js';
 import { Rng } from '../../ingest/prng.js';
-import { requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
+import { requireArray, type Artifact } from '../artifact.js';
 import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
-import type { FoldIn, ModelInfo, RatingPredictor, ScoringContext, TopK } from '../model.js';
+import type { ModelInfo } from '../model.js';
 import { ParamReader, type Params } from '../params.js';
+import { BiasedFactorModel } from './biased-factor-model.js';
 import { zeroUnrated, type SgdFitOptions } from './mf-sgd.js';
 import {
-  clip,
-  factorNorms,
   foldInBiasedUser,
   normalFill,
   ratedHistory,
@@ -38,10 +37,8 @@ import {
   scaleExtra,
   scaleFromArtifact,
   scaleOf,
-  scoreBiasedFactors,
   shuffleRange,
   shuffleState,
-  similarByFactors,
   type RatingScale,
   type RatingSet,
 } from './rating-kit.js';
@@ -302,7 +299,7 @@ function svdppEpochsWasm(
   return true;
 }
 
-export class SvdppModel implements SavableRecommender, RatingPredictor, FoldIn {
+export class SvdppModel extends BiasedFactorModel {
   static readonly modelName = 'svdpp';
 
   static readonly searchSpace = {
@@ -313,19 +310,20 @@ export class SvdppModel implements SavableRecommender, RatingPredictor, FoldIn {
     decay: [0.93, 0.97],
   } as const satisfies Record<string, readonly number[]>;
 
-  private readonly seen: Uint8Array;
-  private readonly scratchVec: Float32Array;
-  private norms: Float64Array | null = null;
-
   private constructor(
-    readonly info: ModelInfo,
-    readonly itemIds: readonly string[],
-    private readonly scale: RatingScale,
+    info: ModelInfo,
+    itemIds: readonly string[],
+    scale: RatingScale,
     private readonly params: SvdppParams,
     private readonly f: SvdppFactors,
   ) {
-    this.seen = new Uint8Array(itemIds.length);
-    this.scratchVec = new Float32Array(f.k);
+    super(info, itemIds, scale, {
+      k: f.k,
+      userBias: f.userBias,
+      itemBias: f.itemBias,
+      userVectors: f.userVec,
+      q: f.q,
+    });
   }
 
   static resolveParams(raw?: Params): SvdppParams {
@@ -381,21 +379,6 @@ export class SvdppModel implements SavableRecommender, RatingPredictor, FoldIn {
     return this.f;
   }
 
-  predict(userIndex: number, itemIndex: number): number {
-    const { k, userBias, itemBias, userVec, q } = this.f;
-    let x = this.scale.mean;
-    const knownUser = userIndex >= 0 && userIndex < userBias.length;
-    const knownItem = itemIndex >= 0 && itemIndex < itemBias.length;
-    if (knownUser) x += userBias[userIndex];
-    if (knownItem) x += itemBias[itemIndex];
-    if (knownUser && knownItem) {
-      const uo = userIndex * k;
-      const qo = itemIndex * k;
-      for (let f = 0; f < k; f++) x += userVec[uo + f] * q[qo + f];
-    }
-    return clip(x, this.scale);
-  }
-
   /** Returns [b_u, v_0 .. v_{k−1}] with v = p_u + z_u, the vector every q_i is multiplied with. */
   foldInUser(history: Int32Array, weights: Float32Array): Float32Array {
     const { k, itemBias, q, y } = this.f;
@@ -427,23 +410,6 @@ export class SvdppModel implements SavableRecommender, RatingPredictor, FoldIn {
     );
     for (let f = 0; f < k; f++) v[f + 1] += z[f];
     return v;
-  }
-
-  score(ctx: ScoringContext, out: Float32Array): void {
-    const { k, userBias, itemBias, userVec, q } = this.f;
-    const u = ctx.userIndex;
-    if (u >= 0 && u < userBias.length) {
-      scoreBiasedFactors(this.scale.mean + userBias[u], itemBias, q, k, userVec, u * k, this.scale, out);
-      return;
-    }
-    const v = this.foldInUser(ctx.history, ctx.historyWeights);
-    this.scratchVec.set(v.subarray(1));
-    scoreBiasedFactors(this.scale.mean + v[0], itemBias, q, k, this.scratchVec, 0, this.scale, out);
-  }
-
-  similarItems(itemIndex: number, k: number): TopK | null {
-    this.norms ??= factorNorms(this.f.q, this.f.k);
-    return similarByFactors(this.f.q, this.f.k, this.norms, itemIndex, k);
   }
 
   toArtifact(): Artifact {
