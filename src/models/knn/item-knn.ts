@@ -29,6 +29,7 @@ import {
   similarityProblem,
   type KnnSimilarity,
   type SimilarityProblem,
+  readSimilaritySettings,
 } from './similarity.js';
 
 export type HistoryWeighting = 'linear' | 'log1p' | 'binary';
@@ -87,14 +88,7 @@ export class ItemKnnModel implements SavableRecommender, Explainer {
   static resolveParams(raw?: Params): ItemKnnParams {
     const r = new ParamReader(ItemKnnModel.modelName, raw);
     const params: ItemKnnParams = {
-      k: r.number('k', 100, { min: 1, max: 100_000, integer: true }),
-      shrink: r.number('shrink', 10, { min: 0 }),
-      weighting: r.choice<ValueTransform>('weighting', 'log1p', ['identity', 'binary', 'log1p']),
-      similarity: r.choice<KnnSimilarity>('similarity', 'cosine', ['cosine', 'jaccard', 'tfidf', 'bm25']),
-      k1: r.number('k1', 1.2, { min: 0 }),
-      b: r.number('b', 0.75, { min: 0, max: 1 }),
-      alpha: r.number('alpha', 0.5, { min: 0, max: 1 }),
-      exponent: r.number('exponent', 1, { min: 0.05, max: 20 }),
+      ...readSimilaritySettings(r, 100),
       historyWeighting: r.choice<HistoryWeighting>('historyWeighting', 'log1p', [
         'linear',
         'log1p',

@@ -22,6 +22,7 @@
 import type { CsrMatrix } from '../../data/csr.js';
 import { rowNorms, transformValues, transposeCsr, type ValueTransform } from '../../data/csr-build.js';
 import type { NeighbourLists, NeighbourProblem } from '../../kernels/item-neighbours.js';
+import type { ParamReader } from '../params.js';
 
 /** The similarity a kNN model is built on (the weighting of its rows and the measure). */
 export type KnnSimilarity = 'cosine' | 'jaccard' | 'tfidf' | 'bm25';
@@ -105,6 +106,20 @@ export interface SimilaritySettings {
   b: number;
   alpha: number;
   exponent: number;
+}
+
+/** Reads the similarity settings shared by item- and user-kNN, with `defaultK` neighbours. */
+export function readSimilaritySettings(r: ParamReader, defaultK: number): SimilaritySettings {
+  return {
+    k: r.number('k', defaultK, { min: 1, max: 100_000, integer: true }),
+    shrink: r.number('shrink', 10, { min: 0 }),
+    weighting: r.choice<ValueTransform>('weighting', 'log1p', ['identity', 'binary', 'log1p']),
+    similarity: r.choice<KnnSimilarity>('similarity', 'cosine', ['cosine', 'jaccard', 'tfidf', 'bm25']),
+    k1: r.number('k1', 1.2, { min: 0 }),
+    b: r.number('b', 0.75, { min: 0, max: 1 }),
+    alpha: r.number('alpha', 0.5, { min: 0, max: 1 }),
+    exponent: r.number('exponent', 1, { min: 0.05, max: 20 }),
+  };
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   type KnnSimilarity,
   type RowWeighting,
   type SimilarityMeasure,
+  readSimilaritySettings,
 } from './similarity.js';
 
 export type NeighbourWeighting = 'binary' | 'log1p' | 'linear';
@@ -124,14 +125,7 @@ export class UserKnnModel implements SavableRecommender, UserSimilarity {
   static resolveParams(raw?: Params): UserKnnParams {
     const r = new ParamReader(UserKnnModel.modelName, raw);
     const params: UserKnnParams = {
-      k: r.number('k', 50, { min: 1, max: 100_000, integer: true }),
-      shrink: r.number('shrink', 10, { min: 0 }),
-      weighting: r.choice<ValueTransform>('weighting', 'log1p', ['identity', 'binary', 'log1p']),
-      similarity: r.choice<KnnSimilarity>('similarity', 'cosine', ['cosine', 'jaccard', 'tfidf', 'bm25']),
-      k1: r.number('k1', 1.2, { min: 0 }),
-      b: r.number('b', 0.75, { min: 0, max: 1 }),
-      alpha: r.number('alpha', 0.5, { min: 0, max: 1 }),
-      exponent: r.number('exponent', 1, { min: 0.05, max: 20 }),
+      ...readSimilaritySettings(r, 50),
       neighbourWeighting: r.choice<NeighbourWeighting>('neighbourWeighting', 'binary', [
         'binary',
         'log1p',
