@@ -36,6 +36,11 @@ export class TopKHeap {
     return this.heapIndex.length;
   }
 
+  /** The worst score kept (meaningful once `size` reaches k): a candidate must beat it to enter. */
+  get worst(): number {
+    return this.heapScore[0];
+  }
+
   /** Empties the heap and sets how many pairs it keeps (grows the buffers when needed). */
   reset(k: number): void {
     const kk = Math.max(0, k | 0);

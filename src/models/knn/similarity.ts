@@ -22,6 +22,7 @@
 import type { CsrMatrix } from '../../data/csr.js';
 import { rowNorms, transformValues, transposeCsr, type ValueTransform } from '../../data/csr-build.js';
 import type { NeighbourLists, NeighbourProblem } from '../../kernels/item-neighbours.js';
+import { TopKHeap } from '../../kernels/topk.js';
 import type { ParamReader } from '../params.js';
 
 /** The similarity a kNN model is built on (the weighting of its rows and the measure). */
@@ -221,7 +222,7 @@ export function rowWorkPrefix(problem: NeighbourProblem): Float64Array {
 export class SimilarityAccumulator {
   private readonly acc: Float32Array;
   private readonly candidates: Int32Array;
-  private readonly heap: RowHeap;
+  private readonly heap: TopKHeap;
   /** Denominator factors of the asymmetric cosine: |x|^(2α) (own) and |x|^(2(1−α)) (neighbour). */
   private readonly own: Float64Array;
   private readonly other: Float64Array;
@@ -230,7 +231,7 @@ export class SimilarityAccumulator {
     this.acc = new Float32Array(problem.items);
     // One spare slot for the branch-free append.
     this.candidates = new Int32Array(problem.items + 1);
-    this.heap = new RowHeap(Math.max(0, problem.k));
+    this.heap = new TopKHeap(Math.max(0, problem.k));
     const { norms, alpha } = problem;
     if (problem.measure === 'cosine' && alpha !== 0.5) {
       this.own = new Float64Array(norms.length);
@@ -321,93 +322,5 @@ export class SimilarityAccumulator {
       }
     }
     out.size[i] = heap.drainInto(out.index, out.score, i * k);
-  }
-}
-
-/**
- * Bounded min-heap of (index, score) keeping the best `k` (higher score, then lower index),
- * as src/kernels/topk.ts's TopKHeap, with the worst kept score exposed for early rejects.
- */
-class RowHeap {
-  private readonly idx: Int32Array;
-  private readonly val: Float32Array;
-  private k = 0;
-  size = 0;
-
-  constructor(capacity: number) {
-    this.idx = new Int32Array(Math.max(1, capacity));
-    this.val = new Float32Array(Math.max(1, capacity));
-  }
-
-  /** The worst score kept (meaningful once size = k). */
-  get worst(): number {
-    return this.val[0];
-  }
-
-  reset(k: number): void {
-    this.k = Math.min(k, this.idx.length);
-    this.size = 0;
-  }
-
-  /** Offers (index, score); score must be a number above -Infinity. */
-  push(index: number, score: number): void {
-    const hi = this.idx;
-    const hs = this.val;
-    const s = Math.fround(score);
-    if (this.size < this.k) {
-      let pos = this.size++;
-      while (pos > 0) {
-        const parent = (pos - 1) >> 1;
-        const ps = hs[parent];
-        if (ps < s || (ps === s && hi[parent] > index)) break;
-        hi[pos] = hi[parent];
-        hs[pos] = ps;
-        pos = parent;
-      }
-      hi[pos] = index;
-      hs[pos] = s;
-      return;
-    }
-    if (this.k === 0) return;
-    const rs = hs[0];
-    if (s < rs || (s === rs && index > hi[0])) return;
-    this.siftDown(index, s, this.size);
-  }
-
-  /** Writes the kept pairs best first at `offset`, empties the heap, returns how many. */
-  drainInto(outIndex: Int32Array, outScore: Float32Array, offset: number): number {
-    const n = this.size;
-    const hi = this.idx;
-    const hs = this.val;
-    for (let last = n - 1; last >= 0; last--) {
-      outIndex[offset + last] = hi[0];
-      outScore[offset + last] = hs[0];
-      if (last > 0) this.siftDown(hi[last], hs[last], last);
-    }
-    this.size = 0;
-    return n;
-  }
-
-  private siftDown(index: number, s: number, size: number): void {
-    const hi = this.idx;
-    const hs = this.val;
-    let pos = 0;
-    for (;;) {
-      let child = 2 * pos + 1;
-      if (child >= size) break;
-      const right = child + 1;
-      if (right < size) {
-        const cs = hs[child];
-        const rs = hs[right];
-        if (rs < cs || (rs === cs && hi[right] > hi[child])) child = right;
-      }
-      const cs = hs[child];
-      if (s < cs || (s === cs && index > hi[child])) break;
-      hi[pos] = hi[child];
-      hs[pos] = cs;
-      pos = child;
-    }
-    hi[pos] = index;
-    hs[pos] = s;
   }
 }
