@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { KindredError } from '../domain/errors.js';
 import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
 import { importCommand } from './import.js';
 import { recommendCommand } from './recommend.js';
 import { serveCommand } from './serve.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     serveCommand(),
     importCommand(),
     trainCommand(),
+    evalCommand(),
     recommendCommand(),
     demoCommand(),
     synthCommand(),

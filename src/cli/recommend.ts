@@ -31,6 +31,7 @@ export async function writeRecommendations(
   k: number,
   out: Writable,
   onUser?: () => void,
+  model?: string,
 ): Promise<number> {
   let n = 0;
   const write = async (s: string) => {
@@ -38,7 +39,7 @@ export async function writeRecommendations(
   };
   await write('user,item,rank,score\n');
   for await (const userId of users) {
-    const rec = await engine.service.recommend(userId, k, 'batch');
+    const rec = await engine.service.recommend(userId, k, 'batch', { model });
     let lines = '';
     const u = csvField(userId);
     rec.items.forEach((it, i) => {
@@ -58,39 +59,46 @@ export function recommendCommand(): Command {
     .option('--users <ids>', 'comma-separated user ids (default: every user in the store)')
     .option('--users-file <file>', 'a file with one user id per line')
     .option('-o, --out <file>', 'output CSV file (default: standard output)')
-    .action(async (flags: StoreFlags & { k: number; users?: string; usersFile?: string; out?: string }) => {
-      const engine = await openEngine(configFrom(flags));
-      try {
-        let ids: string[] | null = null;
-        if (flags.users)
-          ids = flags.users
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-        if (flags.usersFile) {
-          ids = readFileSync(flags.usersFile, 'utf8')
-            .split(/\r?\n/)
-            .map((s) => s.trim())
-            .filter(Boolean);
+    .option('--model <name>', 'the trained model that ranks (default: item-knn, then popularity)')
+    .action(
+      async (
+        flags: StoreFlags & { k: number; users?: string; usersFile?: string; out?: string; model?: string },
+      ) => {
+        const engine = await openEngine(configFrom(flags));
+        try {
+          if (flags.model) await engine.load([flags.model]);
+          let ids: string[] | null = null;
+          if (flags.users)
+            ids = flags.users
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
+          if (flags.usersFile) {
+            ids = readFileSync(flags.usersFile, 'utf8')
+              .split(/\r?\n/)
+              .map((s) => s.trim())
+              .filter(Boolean);
+          }
+          const total = ids ? ids.length : await engine.store.countUsers();
+          const out = flags.out ? createWriteStream(flags.out) : process.stdout;
+          const progress = createProgress({ total, unit: 'users', silent: !flags.out });
+          const n = await writeRecommendations(
+            engine,
+            ids ? listed(ids) : allUserIds(engine),
+            flags.k,
+            out,
+            () => progress.increment(1),
+            flags.model,
+          );
+          progress.stop();
+          if (flags.out) {
+            out.end();
+            await once(out, 'finish');
+            console.error(`wrote top-${flags.k} for ${n} users to ${flags.out}`);
+          }
+        } finally {
+          await engine.close();
         }
-        const total = ids ? ids.length : await engine.store.countUsers();
-        const out = flags.out ? createWriteStream(flags.out) : process.stdout;
-        const progress = createProgress({ total, unit: 'users', silent: !flags.out });
-        const n = await writeRecommendations(
-          engine,
-          ids ? listed(ids) : allUserIds(engine),
-          flags.k,
-          out,
-          () => progress.increment(1),
-        );
-        progress.stop();
-        if (flags.out) {
-          out.end();
-          await once(out, 'finish');
-          console.error(`wrote top-${flags.k} for ${n} users to ${flags.out}`);
-        }
-      } finally {
-        await engine.close();
-      }
-    });
+      },
+    );
 }

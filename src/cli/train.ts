@@ -10,10 +10,12 @@ export function trainCommand(): Command {
       'a model setting, repeatable (e.g. item-knn.neighbours=50)',
       collectParam,
     )
+    .option('--ignore-saved-settings', 'train with the defaults, not the settings a search saved')
     .action(
       async (
         flags: StoreFlags & {
           models?: string;
+          ignoreSavedSettings?: boolean;
           param?: Record<string, Record<string, number | string | boolean>>;
         },
       ) => {
@@ -26,6 +28,7 @@ export function trainCommand(): Command {
           const trained = await engine.train({
             models,
             params: flags.param,
+            ignoreSavedSettings: flags.ignoreSavedSettings,
             progress: (m) => console.log(m),
           });
           for (const m of trained) {

@@ -125,3 +125,17 @@ export function loadModel(file: string): SavableRecommender {
 export async function loadModelAsync(file: string): Promise<SavableRecommender> {
   return modelFromArtifact(await readArtifact(file));
 }
+
+/**
+ * The parameter that sets how long a family trains (`epochs` or `iterations`) and its default,
+ * or null for families that fit in one pass (kNN, EASE, popularity). Settings searches give
+ * early rungs a share of this budget.
+ */
+export function trainingBudget(name: string, params: Params = {}): { param: string; value: number } | null {
+  const resolved = modelFamily(name).resolveParams(params) as Record<string, unknown>;
+  for (const param of ['epochs', 'iterations']) {
+    const value = resolved[param];
+    if (typeof value === 'number') return { param, value };
+  }
+  return null;
+}

@@ -1,7 +1,8 @@
-import { ConflictError } from '../domain/errors.js';
+import { ConflictError, KindredError } from '../domain/errors.js';
 import { ArtifactRepository } from '../models/artifact-repo.js';
 import type { Recommender } from '../models/model.js';
 import { loadModel } from '../models/registry.js';
+import { effectiveParams, readSettings } from '../models/settings-file.js';
 import { DEFAULT_MODELS, trainModels } from '../models/training.js';
 import type { Store } from '../store/store.js';
 import { RecommendationService } from './recommendation-service.js';
@@ -9,6 +10,8 @@ import { RecommendationService } from './recommendation-service.js';
 export interface TrainRequest {
   models?: string[];
   params?: Record<string, Record<string, number | string | boolean>>;
+  /** Settings saved by a settings search are used unless this is true (explicit params always win). */
+  ignoreSavedSettings?: boolean;
   progress?: (message: string) => void;
 }
 
@@ -23,7 +26,7 @@ export class Engine {
 
   constructor(
     readonly store: Store,
-    modelsDir: string,
+    readonly modelsDir: string,
   ) {
     this.service = new RecommendationService(store);
     this.repo = new ArtifactRepository(modelsDir);
@@ -44,9 +47,15 @@ export class Engine {
     if (this.training) throw new ConflictError('a training run is already in progress');
     this.training = true;
     try {
+      const models = request.models && request.models.length > 0 ? request.models : DEFAULT_MODELS;
+      const saved = request.ignoreSavedSettings ? {} : readSettings(this.modelsDir);
+      for (const m of models) {
+        if (saved[m] && Object.keys(saved[m].params).length > 0)
+          request.progress?.(`${m}: using saved settings ${JSON.stringify(saved[m].params)}`);
+      }
       const result = await trainModels(this.store, {
-        models: request.models,
-        params: request.params,
+        models,
+        params: effectiveParams(saved, request.params, models),
         repo: this.repo,
         progress: request.progress,
       });
@@ -57,6 +66,21 @@ export class Engine {
     } finally {
       this.training = false;
     }
+  }
+
+  /** Loads the latest saved version of each named model beside the ones already loaded. */
+  async load(names: readonly string[]): Promise<void> {
+    const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
+    for (const name of names) {
+      const path = this.repo.latest(name);
+      if (!path)
+        throw new KindredError(
+          'NOT_READY',
+          `model '${name}' has no trained version: run kindred train --models ${name}`,
+        );
+      byName.set(name, loadModel(path));
+    }
+    await this.service.swap([...byName.values()]);
   }
 
   async close(): Promise<void> {

@@ -75,8 +75,23 @@ export class RecommendationService {
     this.models?.setAvailable(itemId, available);
   }
 
-  async recommend(userId: string, k: number, placement = 'default'): Promise<Recommendation> {
+  /**
+   * The top k for a user: the personal model scores from the user's live history, popular and
+   * trending items fill the rest. `options.model` names the personal model (default item-kNN).
+   */
+  async recommend(
+    userId: string,
+    k: number,
+    placement = 'default',
+    options: { model?: string } = {},
+  ): Promise<Recommendation> {
     const models = this.requireModels();
+    const personal = options.model ? models.get(options.model) : firstLoaded(models, PERSONAL_MODELS);
+    if (options.model && !personal)
+      throw new KindredError(
+        'NOT_READY',
+        `model '${options.model}' has no trained version: run kindred train --models ${options.model}`,
+      );
     const history = await this.store.userHistory(userId, { limit: HISTORY_LIMIT });
     const items: RecommendedItem[] = [];
     const chosen = new Set<string>();
@@ -86,7 +101,6 @@ export class RecommendationService {
       if (t && eventStrength(t, h.value) > 0) consumed.add(h.itemId);
     }
 
-    const personal = firstLoaded(models, PERSONAL_MODELS);
     if (personal && consumed.size > 0) {
       this.scoreFromHistory(
         personal,
