@@ -18,7 +18,6 @@ import { candidateSettings, searchSettings } from '../src/eval/search.js';
 import { evaluateTopK, type TopKResult } from '../src/eval/topk-protocol.js';
 import type { Params } from '../src/models/params.js';
 import { createModel, modelFamily, modelNames } from '../src/models/registry.js';
-import { RATING_FAMILIES } from '../src/models/rating/families.js';
 
 const ML = path.resolve('../shared/data/ml-100k');
 const SETTINGS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/settings/b2.json');
@@ -80,10 +79,7 @@ async function main(): Promise<void> {
   const recorded: Record<string, Recorded> = existsSync(SETTINGS)
     ? JSON.parse(readFileSync(SETTINGS, 'utf8'))
     : {};
-  // Rating-prediction models are measured by B1; pass them with --models to rank with them anyway.
-  const ratingModels = new Set(RATING_FAMILIES.map((f) => f.name));
-  const names =
-    arg('--models')?.split(',') ?? modelNames().filter((n) => n !== 'trending' && !ratingModels.has(n));
+  const names = arg('--models')?.split(',') ?? modelNames().filter((n) => n !== 'trending');
   const search = process.argv.includes('--search');
   const trialsLimit = Number(arg('--trials') ?? 40);
 

@@ -2,6 +2,7 @@
 import type { InteractionData } from '../data/interactions.js';
 import { ValidationError } from '../domain/errors.js';
 import { AlsModel } from './als/als.js';
+import { assocFamily } from './assoc/assoc.js';
 import { readArtifact, readArtifactSync, type Artifact, type SavableRecommender } from './artifact.js';
 import { BprModel } from './bpr/bpr.js';
 import { WarpModel } from './bpr/warp.js';
@@ -81,6 +82,7 @@ const FAMILIES = new Map<string, ModelFamily>(
         fromArtifact: (a) => WarpModel.fromArtifact(a),
         searchSpace: WarpModel.searchSpace,
       },
+      assocFamily,
       ...RATING_FAMILIES,
     ] satisfies ModelFamily[]
   ).map((f): [string, ModelFamily] => [f.name, f]),

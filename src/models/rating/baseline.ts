@@ -25,6 +25,7 @@ import {
   type RatingScale,
   type RatingSet,
 } from './rating-kit.js';
+import { DEFAULT_MISSING_RATING, DEFAULT_MISSING_RATIO, missingCounts } from './ranking-head.js';
 
 export type BaselineMethod = 'als' | 'sgd';
 
@@ -116,6 +117,79 @@ export function foldInUserBias(
   return p.method === 'als' ? s / (p.regUser + count) : s / (count * (1 + p.regUser));
 }
 
+/** Sampling of the imputed missing entries behind the baseline's ranking (see ranking-head.ts). */
+export interface BaselineRankingParams {
+  /** Imputed entries per rating of each user (0: rank by predicted rating). */
+  missingRatio: number;
+  missingRating: number;
+}
+
+/**
+ * Item biases for ranking: the ALS biases of `fitBiases` fitted on the ratings and on every
+ * missing entry imputed with `missingRating`, those of user u weighted w_u = c_u / (items − m_u)
+ * with c_u = round(missingRatio · m_u): the expectation of the ranking head's sampled pairs
+ * (ranking-head.ts), solved exactly. Sums over a user's or item's missing entries are the sums
+ * over all minus those over the rated ones, so an epoch costs O(ratings).
+ */
+export function fitRankingItemBias(
+  set: RatingSet,
+  p: BaselineParams,
+  r: BaselineRankingParams,
+): Float64Array {
+  const { userPtr, itemOf, userOf, value, itemPtr, itemPos, users, items } = set;
+  const counts = missingCounts(set, r.missingRatio);
+  const w = new Float64Array(users);
+  let wSum = 0;
+  let total = 0;
+  let weight = 0;
+  for (let u = 0; u < users; u++) {
+    const m = userPtr[u + 1] - userPtr[u];
+    w[u] = counts[u] > 0 ? counts[u] / (items - m) : 0;
+    wSum += w[u];
+    weight += m + w[u] * (items - m);
+    total += w[u] * (items - m) * r.missingRating;
+  }
+  for (let q = 0; q < set.n; q++) total += value[q];
+  const mean = weight > 0 ? total / weight : 0;
+  const tm = r.missingRating - mean;
+  const user = new Float64Array(users);
+  const item = new Float64Array(items);
+  for (let epoch = 0; epoch < Math.max(1, p.epochs); epoch++) {
+    // Σ_u w_u b_u over every user, for the items' missing entries.
+    let wbu = 0;
+    for (let u = 0; u < users; u++) wbu += w[u] * user[u];
+    for (let i = 0; i < items; i++) {
+      let s = 0;
+      let wIn = 0;
+      let wbIn = 0;
+      for (let q = itemPtr[i]; q < itemPtr[i + 1]; q++) {
+        const pos = itemPos[q];
+        const u = userOf[pos];
+        s += value[pos] - mean - user[u];
+        wIn += w[u];
+        wbIn += w[u] * user[u];
+      }
+      const wOut = wSum - wIn;
+      s += wOut * tm - (wbu - wbIn);
+      item[i] = s / (p.regItem + (itemPtr[i + 1] - itemPtr[i]) + wOut);
+    }
+    let biSum = 0;
+    for (let i = 0; i < items; i++) biSum += item[i];
+    for (let u = 0; u < users; u++) {
+      let s = 0;
+      let biIn = 0;
+      const m = userPtr[u + 1] - userPtr[u];
+      for (let q = userPtr[u]; q < userPtr[u + 1]; q++) {
+        s += value[q] - mean - item[itemOf[q]];
+        biIn += item[itemOf[q]];
+      }
+      s += w[u] * ((items - m) * tm - (biSum - biIn));
+      user[u] = s / (p.regUser + m + w[u] * (items - m));
+    }
+  }
+  return item;
+}
+
 export class BaselineModel implements SavableRecommender, RatingPredictor, FoldIn {
   static readonly modelName = 'baseline';
 
@@ -137,13 +211,19 @@ export class BaselineModel implements SavableRecommender, RatingPredictor, FoldI
     readonly userBias: Float64Array,
     /** b_i by item index. */
     readonly itemBias: Float64Array,
+    /** Item biases with the imputed missing entries, what score() ranks by (null: predicted ratings). */
+    readonly rankItemBias: Float64Array | null,
   ) {
     this.seen = new Uint8Array(itemIds.length);
   }
 
-  static resolveParams(raw?: Params): BaselineParams {
+  static resolveParams(raw?: Params): BaselineParams & BaselineRankingParams {
     const r = new ParamReader(BaselineModel.modelName, raw);
-    const params = resolveBaselineParams(r);
+    const params = {
+      ...resolveBaselineParams(r),
+      missingRatio: r.number('missingRatio', DEFAULT_MISSING_RATIO, { min: 0, max: 100 }),
+      missingRating: r.number('missingRating', DEFAULT_MISSING_RATING),
+    };
     r.done();
     return params;
   }
@@ -153,8 +233,17 @@ export class BaselineModel implements SavableRecommender, RatingPredictor, FoldI
     const params = BaselineModel.resolveParams(raw);
     const set = ratingSet(data);
     const biases = fitBiases(set, params);
+    const rank = params.missingRatio > 0 ? fitRankingItemBias(set, params, params) : null;
     const info = fittedInfo(BaselineModel.modelName, { ...params }, data, secondsSince(start));
-    return new BaselineModel(info, data.items.ids.slice(), scaleOf(set), params, biases.user, biases.item);
+    return new BaselineModel(
+      info,
+      data.items.ids.slice(),
+      scaleOf(set),
+      params,
+      biases.user,
+      biases.item,
+      rank,
+    );
   }
 
   static fromArtifact(artifact: Artifact): BaselineModel {
@@ -168,6 +257,9 @@ export class BaselineModel implements SavableRecommender, RatingPredictor, FoldI
       params,
       requireArray(artifact, 'userBias', Float64Array, info.users),
       requireArray(artifact, 'itemBias', Float64Array, itemIds.length),
+      artifact.arrays.rankItemBias
+        ? requireArray(artifact, 'rankItemBias', Float64Array, itemIds.length)
+        : null,
     );
   }
 
@@ -193,8 +285,16 @@ export class BaselineModel implements SavableRecommender, RatingPredictor, FoldI
     return foldInUserBias(h.items, h.ratings, h.count, this.scale.mean, this.itemBias, this.params);
   }
 
-  /** Predicted rating of every item. */
+  /**
+   * Ranking scores: the ranking item biases when fitted (the same order for every user, see the
+   * class comment), else the predicted rating of every item.
+   */
   score(ctx: ScoringContext, out: Float32Array): void {
+    if (this.rankItemBias) {
+      const rb = this.rankItemBias;
+      for (let i = 0; i < rb.length; i++) out[i] = rb[i];
+      return;
+    }
     const u = ctx.userIndex;
     const known = u >= 0 && u < this.userBias.length;
     const base =
@@ -214,7 +314,11 @@ export class BaselineModel implements SavableRecommender, RatingPredictor, FoldI
   toArtifact(): Artifact {
     return {
       header: { info: this.info, itemIds: this.itemIds, extra: scaleExtra(this.scale) },
-      arrays: { userBias: this.userBias, itemBias: this.itemBias },
+      arrays: {
+        userBias: this.userBias,
+        itemBias: this.itemBias,
+        ...(this.rankItemBias ? { rankItemBias: this.rankItemBias } : {}),
+      },
     };
   }
 }

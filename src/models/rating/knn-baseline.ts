@@ -75,7 +75,11 @@ export interface KnnBaselineParams extends BaselineParams {
   maxNeighbours: number;
   /** Worker threads for `fitAsync`; 0 picks by problem size and available cores. */
   threads: number;
+  /** What score() ranks by: the neighbourhood sum (`neighbours`) or the predicted rating (`rating`). */
+  ranking: KnnRanking;
 }
+
+export type KnnRanking = 'neighbours' | 'rating';
 
 export class KnnBaselineModel implements SavableRecommender, RatingPredictor {
   static readonly modelName = 'knn-baseline';
@@ -131,6 +135,7 @@ export class KnnBaselineModel implements SavableRecommender, RatingPredictor {
       minSupport: r.number('minSupport', 1, { min: 0, integer: true }),
       maxNeighbours: r.number('maxNeighbours', 500, { min: 0, integer: true }),
       threads: r.number('threads', 0, { min: 0, max: 256, integer: true }),
+      ranking: r.choice<KnnRanking>('ranking', 'neighbours', ['neighbours', 'rating']),
     };
     r.done();
     return params;
@@ -280,6 +285,24 @@ export class KnnBaselineModel implements SavableRecommender, RatingPredictor {
     return used >= this.params.minK && den > 0 ? num / den : 0;
   }
 
+  /** The unnormalised neighbourhood sum of target t over the cached context. */
+  private neighbourSum(t: number): number {
+    const { ptr, index, sim } = this.nb;
+    const { mark, res } = this;
+    const stamp = this.stamp;
+    const k = this.params.k;
+    let used = 0;
+    let sum = 0;
+    for (let p = ptr[t], end = ptr[t + 1]; p < end && used < k; p++) {
+      const j = index[p];
+      if (mark[j] !== stamp) continue;
+      const s = sim[p];
+      sum += s * (1 + res[j]);
+      used++;
+    }
+    return sum;
+  }
+
   predict(userIndex: number, itemIndex: number): number {
     const knownUser = userIndex >= 0 && userIndex < this.userBias.length;
     const knownItem = itemIndex >= 0 && itemIndex < this.itemBias.length;
@@ -300,6 +323,10 @@ export class KnnBaselineModel implements SavableRecommender, RatingPredictor {
 
   /** Predicted rating of every item. */
   score(ctx: ScoringContext, out: Float32Array): void {
+    if (this.params.ranking !== 'rating') {
+      this.scoreNeighbours(ctx, out);
+      return;
+    }
     const u = ctx.userIndex;
     const known = u >= 0 && u < this.userBias.length;
     const { min, max } = this.scale;
@@ -320,6 +347,25 @@ export class KnnBaselineModel implements SavableRecommender, RatingPredictor {
         x += this.neighbourhood(u);
       }
       out[i] = x < min ? min : x > max ? max : x;
+    }
+  }
+
+  private scoreNeighbours(ctx: ScoringContext, out: Float32Array): void {
+    const u = ctx.userIndex;
+    const known = u >= 0 && u < this.userBias.length;
+    if (known) {
+      if (this.itemBased) this.load(u);
+    } else {
+      this.loadHistory(ctx.history, ctx.historyWeights);
+    }
+    const n = this.itemBias.length;
+    for (let i = 0; i < n; i++) {
+      if (this.itemBased) {
+        out[i] = known || this.cached === -2 ? this.neighbourSum(i) : 0;
+      } else if (known) {
+        this.load(i);
+        out[i] = this.neighbourSum(u);
+      } else out[i] = 0;
     }
   }
 

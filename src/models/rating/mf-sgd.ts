@@ -23,7 +23,8 @@
  */
 import type { InteractionData } from '../../data/interactions.js';
 import { Rng } from '../../ingest/prng.js';
-import { requireArray, type Artifact } from '../artifact.js';
+import type { JsonObject } from '../../domain/types.js';
+import { requireArray, type Artifact, type ArtifactArray } from '../artifact.js';
 import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
 import type { ModelInfo } from '../model.js';
 import { ParamReader, type Params } from '../params.js';
@@ -41,6 +42,14 @@ import {
   type RatingScale,
   type RatingSet,
 } from './rating-kit.js';
+import {
+  DEFAULT_MISSING_RATING,
+  DEFAULT_MISSING_RATIO,
+  headSampler,
+  shuffleRecordsJs,
+  writeRecords,
+  type HeadSampler,
+} from './ranking-head.js';
 import { padRows, paddedWidth, SgdKernel, unpadRows } from './wasm/sgd-wasm.js';
 
 export interface MfSgdParams {
@@ -61,6 +70,13 @@ export interface MfSgdParams {
   /** Standard deviation of the initial factors. */
   initStd: number;
   seed: number;
+  /**
+   * Imputed pairs per rating in each epoch of the ranking head (0: no ranking head; score()
+   * then ranks by predicted rating). See ranking-head.ts.
+   */
+  missingRatio: number;
+  /** Target of the imputed pairs of the ranking head. */
+  missingRating: number;
 }
 
 /** Learned parameters of a biased factor model. */
@@ -212,6 +228,141 @@ export function zeroUnrated(set: RatingSet, p: Float32Array, q: Float32Array, k:
   for (let i = 0; i < set.items; i++) if (set.itemPtr[i + 1] === set.itemPtr[i]) q.fill(0, i * k, i * k + k);
 }
 
+/** A fitted ranking head: biased factors and the mean target they are centred on. */
+export interface RankingHeadFactors extends BiasedFactors {
+  mean: number;
+}
+
+/**
+ * Fits the ranking head of a biased MF model (ranking-head.ts): the SGD of `fitMfSgd` over the
+ * ratings and, drawn afresh every epoch, `missingRatio` imputed pairs per rating with target
+ * `missingRating`, all visited in one shuffled order. Draws from its own seeded stream.
+ */
+export function fitMfRankingHead(
+  set: RatingSet,
+  params: MfSgdParams,
+  options: SgdFitOptions = {},
+): RankingHeadFactors {
+  const k = params.factors;
+  const rng = new Rng(params.seed ^ HEAD_SEED);
+  const p = new Float32Array(set.users * k);
+  const q = new Float32Array(set.items * k);
+  normalFill(p, params.initStd, rng);
+  normalFill(q, params.initStd, rng);
+  const userBias = new Float64Array(set.users);
+  const itemBias = new Float64Array(set.items);
+  const sampler = headSampler(set, params, rng);
+  const f: RankingHeadFactors = { k, userBias, itemBias, p, q, mean: sampler.mean };
+  const wasm = options.kernel === 'js' ? false : mfHeadEpochsWasm(set, params, f, sampler, options.trace);
+  if (!wasm) mfHeadEpochsJs(set, params, f, sampler, options.trace);
+  zeroUnrated(set, p, q, k);
+  return f;
+}
+
+/** Seeds the ranking head's generator apart from the rating head's. */
+export const HEAD_SEED = 0x52414e4b;
+
+function mfHeadEpochsJs(
+  set: RatingSet,
+  params: MfSgdParams,
+  fit: RankingHeadFactors,
+  s: HeadSampler,
+  trace?: number[],
+): void {
+  const { k, userBias, itemBias, p, q, mean } = fit;
+  const buffer = new ArrayBuffer(16 * s.total);
+  const ri = new Int32Array(buffer);
+  const rf = new Float32Array(buffer);
+  const rbu = params.regUserBias;
+  const rbi = params.regItemBias;
+  const rpu = params.regUserFactors;
+  const rqi = params.regItemFactors;
+  let lr = params.learningRate;
+  let lrb = params.lrBias;
+  for (let epoch = 0; epoch < params.epochs; epoch++) {
+    writeRecords(set, s.counts, s.ptr, params.missingRating, s.drawState, ri, rf);
+    shuffleRecordsJs(ri, 0, s.total, s.shuffleState);
+    let sse = 0;
+    for (let t = 0; t < s.total; t++) {
+      const u = ri[4 * t];
+      const i = ri[4 * t + 1];
+      const po = u * k;
+      const qo = i * k;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += p[po + f] * q[qo + f];
+      const bu = userBias[u];
+      const bi = itemBias[i];
+      const e = rf[4 * t + 2] - mean - bu - bi - dot;
+      sse += e * e;
+      userBias[u] = bu + lrb * (e - rbu * bu);
+      itemBias[i] = bi + lrb * (e - rbi * bi);
+      for (let f = 0; f < k; f++) {
+        const pf = p[po + f];
+        const qf = q[qo + f];
+        p[po + f] = pf + lr * (e * qf - rpu * pf);
+        q[qo + f] = qf + lr * (e * pf - rqi * qf);
+      }
+    }
+    trace?.push(Math.sqrt(sse / Math.max(1, s.total)));
+    lr *= params.decay;
+    lrb *= params.decay;
+  }
+}
+
+function mfHeadEpochsWasm(
+  set: RatingSet,
+  params: MfSgdParams,
+  fit: RankingHeadFactors,
+  s: HeadSampler,
+  trace?: number[],
+): boolean {
+  const { k, userBias, itemBias, p, q, mean } = fit;
+  const { users, items } = set;
+  const kp = paddedWidth(k);
+  const kernel = SgdKernel.create([16 * s.total, 4 * users * kp, 4 * items * kp, 8 * users, 8 * items, 4]);
+  if (!kernel) return false;
+  const [rec, po, qo, buo, bio, stateCell] = kernel.offsets;
+  const state = kernel.u32(5, 1);
+  const ri = kernel.i32(0, 4 * s.total);
+  const rf = kernel.f32(0, 4 * s.total);
+  const pw = kernel.f32(1, users * kp);
+  const qw = kernel.f32(2, items * kp);
+  padRows(p, k, pw, kp);
+  padRows(q, k, qw, kp);
+  let lr = params.learningRate;
+  let lrb = params.lrBias;
+  for (let epoch = 0; epoch < params.epochs; epoch++) {
+    writeRecords(set, s.counts, s.ptr, params.missingRating, s.drawState, ri, rf);
+    state[0] = s.shuffleState[0];
+    kernel.fn.shuffleRecords(rec, 0, s.total, stateCell);
+    s.shuffleState[0] = state[0];
+    const sse = kernel.fn.mfEpoch(
+      s.total,
+      rec,
+      po,
+      qo,
+      buo,
+      bio,
+      kp,
+      mean,
+      lr,
+      lrb,
+      params.regUserBias,
+      params.regItemBias,
+      params.regUserFactors,
+      params.regItemFactors,
+    );
+    trace?.push(Math.sqrt(sse / Math.max(1, s.total)));
+    lr *= params.decay;
+    lrb *= params.decay;
+  }
+  unpadRows(pw, kp, p, k);
+  unpadRows(qw, kp, q, k);
+  userBias.set(kernel.f64(3, users));
+  itemBias.set(kernel.f64(4, items));
+  return true;
+}
+
 export class MfSgdModel extends BiasedFactorModel {
   static readonly modelName = 'mf-sgd';
 
@@ -221,6 +372,8 @@ export class MfSgdModel extends BiasedFactorModel {
     learningRate: [0.007, 0.01, 0.015],
     reg: [0.08, 0.12, 0.16, 0.2],
     decay: [0.95, 1],
+    missingRatio: [1, 2, 4],
+    missingRating: [0, 1],
   } as const satisfies Record<string, readonly number[]>;
 
   private constructor(
@@ -229,14 +382,25 @@ export class MfSgdModel extends BiasedFactorModel {
     scale: RatingScale,
     private readonly params: MfSgdParams,
     private readonly f: BiasedFactors,
+    private readonly head: RankingHeadFactors | null,
   ) {
-    super(info, itemIds, scale, {
-      k: f.k,
-      userBias: f.userBias,
-      itemBias: f.itemBias,
-      userVectors: f.p,
-      q: f.q,
-    });
+    super(
+      info,
+      itemIds,
+      scale,
+      { k: f.k, userBias: f.userBias, itemBias: f.itemBias, userVectors: f.p, q: f.q },
+      head && {
+        k: head.k,
+        userBias: head.userBias,
+        itemBias: head.itemBias,
+        userVectors: head.p,
+        q: head.q,
+        mean: head.mean,
+        sampling: params,
+        regUserBias: params.regUserBias,
+        regUserFactors: params.regUserFactors,
+      },
+    );
   }
 
   static resolveParams(raw?: Params): MfSgdParams {
@@ -256,6 +420,8 @@ export class MfSgdModel extends BiasedFactorModel {
       regItemFactors: r.number('regItemFactors', reg, { min: 0 }),
       initStd: r.number('initStd', 0.1, { min: 0 }),
       seed: r.number('seed', 42, { integer: true }),
+      missingRatio: r.number('missingRatio', DEFAULT_MISSING_RATIO, { min: 0, max: 100 }),
+      missingRating: r.number('missingRating', DEFAULT_MISSING_RATING),
     };
     r.done();
     return params;
@@ -266,8 +432,9 @@ export class MfSgdModel extends BiasedFactorModel {
     const params = MfSgdModel.resolveParams(raw);
     const set = ratingSet(data);
     const factors = fitMfSgd(set, params);
+    const head = params.missingRatio > 0 ? fitMfRankingHead(set, params) : null;
     const info = fittedInfo(MfSgdModel.modelName, { ...params }, data, secondsSince(start));
-    return new MfSgdModel(info, data.items.ids.slice(), scaleOf(set), params, factors);
+    return new MfSgdModel(info, data.items.ids.slice(), scaleOf(set), params, factors, head);
   }
 
   static fromArtifact(artifact: Artifact): MfSgdModel {
@@ -282,7 +449,14 @@ export class MfSgdModel extends BiasedFactorModel {
       p: requireArray(artifact, 'p', Float32Array, info.users * k),
       q: requireArray(artifact, 'q', Float32Array, itemIds.length * k),
     };
-    return new MfSgdModel(info, itemIds, scaleFromArtifact(artifact), params, f);
+    return new MfSgdModel(
+      info,
+      itemIds,
+      scaleFromArtifact(artifact),
+      params,
+      f,
+      headFromArtifact(artifact, k),
+    );
   }
 
   /** The learned biases and factors (do not modify). */
@@ -307,11 +481,53 @@ export class MfSgdModel extends BiasedFactorModel {
     );
   }
 
+  /** The ranking head, when fitted (do not modify). */
+  get rankingHead(): Readonly<RankingHeadFactors> | null {
+    return this.head;
+  }
+
   toArtifact(): Artifact {
     const { userBias, itemBias, p, q } = this.f;
     return {
-      header: { info: this.info, itemIds: this.itemIds, extra: scaleExtra(this.scale) },
-      arrays: { userBias, itemBias, p, q },
+      header: { info: this.info, itemIds: this.itemIds, extra: headExtra(this.scale, this.head) },
+      arrays: { userBias, itemBias, p, q, ...headArrays(this.head) },
     };
   }
+}
+
+/** The rating scale and, with a ranking head, its mean target, as an artifact `extra` object. */
+export function headExtra(scale: RatingScale, head: { mean: number } | null): JsonObject {
+  const extra = scaleExtra(scale);
+  if (head) extra.rankMean = head.mean;
+  return extra;
+}
+
+/** The ranking head's arrays under `rank.` names (none without a head). */
+export function headArrays(head: RankingHeadFactors | null): Record<string, ArtifactArray> {
+  if (!head) return {};
+  return {
+    'rank.userBias': head.userBias,
+    'rank.itemBias': head.itemBias,
+    'rank.p': head.p,
+    'rank.q': head.q,
+  };
+}
+
+/**
+ * The ranking head stored by `headArrays`, or null when the artifact has none (saved without one,
+ * or by a version that had none: such a model ranks by predicted rating).
+ */
+export function headFromArtifact(artifact: Artifact, k: number): RankingHeadFactors | null {
+  const mean = artifact.header.extra?.rankMean;
+  if (typeof mean !== 'number' || !artifact.arrays['rank.q']) return null;
+  const users = artifact.header.info.users;
+  const items = artifact.header.itemIds.length;
+  return {
+    k,
+    mean,
+    userBias: requireArray(artifact, 'rank.userBias', Float64Array, users),
+    itemBias: requireArray(artifact, 'rank.itemBias', Float64Array, items),
+    p: requireArray(artifact, 'rank.p', Float32Array, users * k),
+    q: requireArray(artifact, 'rank.q', Float32Array, items * k),
+  };
 }

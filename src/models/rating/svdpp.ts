@@ -28,13 +28,21 @@ import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
 import type { ModelInfo } from '../model.js';
 import { ParamReader, type Params } from '../params.js';
 import { BiasedFactorModel } from './biased-factor-model.js';
-import { zeroUnrated, type SgdFitOptions } from './mf-sgd.js';
+import {
+  fitMfRankingHead,
+  headArrays,
+  headExtra,
+  headFromArtifact,
+  zeroUnrated,
+  type RankingHeadFactors,
+  type SgdFitOptions,
+} from './mf-sgd.js';
+import { DEFAULT_MISSING_RATING, DEFAULT_MISSING_RATIO } from './ranking-head.js';
 import {
   foldInBiasedUser,
   normalFill,
   ratedHistory,
   ratingSet,
-  scaleExtra,
   scaleFromArtifact,
   scaleOf,
   shuffleRange,
@@ -63,6 +71,14 @@ export interface SvdppParams {
   regImplicit: number;
   initStd: number;
   seed: number;
+  /**
+   * Imputed pairs per rating in each epoch of the ranking head (0: no ranking head; score() then
+   * ranks by predicted rating). The ranking head is a biased MF fitted as mf-sgd's (ranking-head.ts)
+   * with this model's factors, epochs, step sizes and regularisation.
+   */
+  missingRatio: number;
+  /** Target of the imputed pairs of the ranking head. */
+  missingRating: number;
 }
 
 export interface SvdppFactors {
@@ -308,6 +324,8 @@ export class SvdppModel extends BiasedFactorModel {
     learningRate: [0.005, 0.01],
     reg: [0.05, 0.08, 0.12, 0.16],
     decay: [0.93, 0.97],
+    missingRatio: [1, 2, 4],
+    missingRating: [0, 1],
   } as const satisfies Record<string, readonly number[]>;
 
   private constructor(
@@ -316,14 +334,25 @@ export class SvdppModel extends BiasedFactorModel {
     scale: RatingScale,
     private readonly params: SvdppParams,
     private readonly f: SvdppFactors,
+    private readonly head: RankingHeadFactors | null,
   ) {
-    super(info, itemIds, scale, {
-      k: f.k,
-      userBias: f.userBias,
-      itemBias: f.itemBias,
-      userVectors: f.userVec,
-      q: f.q,
-    });
+    super(
+      info,
+      itemIds,
+      scale,
+      { k: f.k, userBias: f.userBias, itemBias: f.itemBias, userVectors: f.userVec, q: f.q },
+      head && {
+        k: head.k,
+        userBias: head.userBias,
+        itemBias: head.itemBias,
+        userVectors: head.p,
+        q: head.q,
+        mean: head.mean,
+        sampling: params,
+        regUserBias: params.regUserBias,
+        regUserFactors: params.regUserFactors,
+      },
+    );
   }
 
   static resolveParams(raw?: Params): SvdppParams {
@@ -345,6 +374,8 @@ export class SvdppModel extends BiasedFactorModel {
       regImplicit: r.number('regImplicit', reg, { min: 0 }),
       initStd: r.number('initStd', 0.1, { min: 0 }),
       seed: r.number('seed', 42, { integer: true }),
+      missingRatio: r.number('missingRatio', DEFAULT_MISSING_RATIO, { min: 0, max: 100 }),
+      missingRating: r.number('missingRating', DEFAULT_MISSING_RATING),
     };
     r.done();
     return params;
@@ -355,8 +386,9 @@ export class SvdppModel extends BiasedFactorModel {
     const params = SvdppModel.resolveParams(raw);
     const set = ratingSet(data);
     const factors = fitSvdpp(set, params);
+    const head = params.missingRatio > 0 ? fitMfRankingHead(set, { ...params }) : null;
     const info = fittedInfo(SvdppModel.modelName, { ...params }, data, secondsSince(start));
-    return new SvdppModel(info, data.items.ids.slice(), scaleOf(set), params, factors);
+    return new SvdppModel(info, data.items.ids.slice(), scaleOf(set), params, factors, head);
   }
 
   static fromArtifact(artifact: Artifact): SvdppModel {
@@ -372,7 +404,14 @@ export class SvdppModel extends BiasedFactorModel {
       q: requireArray(artifact, 'q', Float32Array, itemIds.length * k),
       y: requireArray(artifact, 'y', Float32Array, itemIds.length * k),
     };
-    return new SvdppModel(info, itemIds, scaleFromArtifact(artifact), params, f);
+    return new SvdppModel(
+      info,
+      itemIds,
+      scaleFromArtifact(artifact),
+      params,
+      f,
+      headFromArtifact(artifact, k),
+    );
   }
 
   get factors(): Readonly<SvdppFactors> {
@@ -412,11 +451,16 @@ export class SvdppModel extends BiasedFactorModel {
     return v;
   }
 
+  /** The ranking head, when fitted (do not modify). */
+  get rankingHead(): Readonly<RankingHeadFactors> | null {
+    return this.head;
+  }
+
   toArtifact(): Artifact {
     const { userBias, itemBias, userVec, q, y } = this.f;
     return {
-      header: { info: this.info, itemIds: this.itemIds, extra: scaleExtra(this.scale) },
-      arrays: { userBias, itemBias, userVec, q, y },
+      header: { info: this.info, itemIds: this.itemIds, extra: headExtra(this.scale, this.head) },
+      arrays: { userBias, itemBias, userVec, q, y, ...headArrays(this.head) },
     };
   }
 }

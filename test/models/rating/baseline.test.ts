@@ -54,7 +54,7 @@ describe('baseline', () => {
   });
 
   it('folds in a user exactly as the ALS user step', () => {
-    const m = BaselineModel.fit(toy(), { method: 'als', epochs: 1, regItem: 1, regUser: 2 });
+    const m = BaselineModel.fit(toy(), { method: 'als', epochs: 1, regItem: 1, regUser: 2, missingRatio: 0 });
     const v = m.foldInUser(Int32Array.of(0, 1), Float32Array.of(5, 3));
     expect(v[0]).toBeCloseTo(11 / 36, 6);
     // Repeated history entries count once, with the most recent (first) rating.
@@ -63,6 +63,77 @@ describe('baseline', () => {
     const out = new Float32Array(3);
     m.score({ userIndex: -1, history: Int32Array.of(0, 1), historyWeights: Float32Array.of(5, 3) }, out);
     expect(out[2]).toBeCloseTo(19 / 6 + 11 / 36 - 4 / 9, 5);
+  });
+
+  it('ranks every user alike by the item biases fitted with the imputed missing entries', () => {
+    const params = {
+      method: 'als',
+      epochs: 3,
+      regItem: 1,
+      regUser: 2,
+      missingRatio: 1,
+      missingRating: 0,
+    } as const;
+    const m = BaselineModel.fit(toy(), params);
+    // Dense reference: every missing entry of user u imputed with 0 at weight c_u / (3 − m_u),
+    // c_u = round(1 · m_u) capped at the unrated items; ALS over every (u, i) pair.
+    const r = [
+      [5, 3, NaN],
+      [4, NaN, 1],
+      [NaN, 2, 4],
+    ];
+    const w = r.map((row) => {
+      const m = row.filter((x) => !Number.isNaN(x)).length;
+      return Math.min(3 - m, m) / (3 - m);
+    });
+    let sum = 0;
+    let weight = 0;
+    for (let u = 0; u < 3; u++)
+      for (let i = 0; i < 3; i++) {
+        const obs = !Number.isNaN(r[u][i]);
+        sum += obs ? r[u][i] : 0;
+        weight += obs ? 1 : w[u];
+      }
+    const mean = sum / weight;
+    const bu = [0, 0, 0];
+    const bi = [0, 0, 0];
+    for (let epoch = 0; epoch < 3; epoch++) {
+      for (let i = 0; i < 3; i++) {
+        let s = 0;
+        let d = params.regItem;
+        for (let u = 0; u < 3; u++) {
+          const obs = !Number.isNaN(r[u][i]);
+          const c = obs ? 1 : w[u];
+          s += c * ((obs ? r[u][i] : 0) - mean - bu[u]);
+          d += c;
+        }
+        bi[i] = s / d;
+      }
+      for (let u = 0; u < 3; u++) {
+        let s = 0;
+        let d = params.regUser;
+        for (let i = 0; i < 3; i++) {
+          const obs = !Number.isNaN(r[u][i]);
+          const c = obs ? 1 : w[u];
+          s += c * ((obs ? r[u][i] : 0) - mean - bi[i]);
+          d += c;
+        }
+        bu[u] = s / d;
+      }
+    }
+    expect(m.rankItemBias).not.toBeNull();
+    for (let i = 0; i < 3; i++) expect(m.rankItemBias?.[i]).toBeCloseTo(bi[i], 10);
+    const [a, b] = [new Float32Array(3), new Float32Array(3)];
+    m.score({ userIndex: 0, history: new Int32Array(0), historyWeights: new Float32Array(0) }, a);
+    m.score({ userIndex: -1, history: Int32Array.of(2), historyWeights: Float32Array.of(1) }, b);
+    expect(b).toEqual(a);
+    expect(Array.from(a)).toEqual(bi.map((x) => Math.fround(x)));
+    // The rating predictions do not depend on the ranking biases.
+    const plain = BaselineModel.fit(toy(), { ...params, missingRatio: 0 });
+    expect(plain.rankItemBias).toBeNull();
+    expect(plain.itemBias).toEqual(m.itemBias);
+    const loaded = BaselineModel.fromArtifact(roundTrip(m.toArtifact()));
+    expect(loaded.rankItemBias).toEqual(m.rankItemBias);
   });
 
   it('clips predictions to the rating scale seen in training', () => {

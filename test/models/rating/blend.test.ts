@@ -76,10 +76,30 @@ describe('rating-blend', () => {
       m.score(ctx, s1);
       loaded.score(ctx, s2);
       expect(s2).toEqual(s1);
-      for (const x of s1) expect(x >= 1 && x <= 5).toBe(true);
     }
+    // Ranking by the blended rating keeps the scores on the rating scale.
+    const byRating = RatingBlendModel.fit(data, { ...FAST, ranking: 'rating' });
+    byRating.score(trainingContext(data, 2), s1);
+    for (const x of s1) expect(x >= 1 && x <= 5).toBe(true);
     const viaRegistry = await createModel('rating-blend', { ...FAST, threads: 1 }).fit(data);
     expect(canPredict(viaRegistry) && viaRegistry.predict(3, 4)).toBe(m.predict(3, 4));
+  });
+
+  it("ranks by the weighted sum of its components' standardised ranking scores", () => {
+    const m = RatingBlendModel.fit(data, { ...FAST, rankWeights: '0,1,0,0' });
+    const n = data.items.size;
+    const [blend, svdpp] = [new Float32Array(n), new Float32Array(n)];
+    const ctx = trainingContext(data, 4);
+    m.score(ctx, blend);
+    m.models[1].score(ctx, svdpp);
+    let mean = 0;
+    for (const x of svdpp) mean += x / n;
+    let sd = 0;
+    for (const x of svdpp) sd += (x - mean) ** 2 / n;
+    sd = Math.sqrt(sd);
+    for (let i = 0; i < n; i++) expect(blend[i]).toBeCloseTo((svdpp[i] - mean) / sd, 3);
+    expect(() => RatingBlendModel.resolveParams({ rankWeights: '1,2' })).toThrow(ValidationError);
+    expect(() => RatingBlendModel.resolveParams({ rankWeights: '1,1,-1,0' })).toThrow(ValidationError);
   });
 
   it('fits the same model on worker threads', async () => {

@@ -123,7 +123,7 @@ describe('knn-baseline', () => {
   it('scores every item as predict does, and folds in a training user exactly', () => {
     const { data } = splitRows(syntheticRatings(10), 0.1);
     for (const based of ['item', 'user'] as const) {
-      const m = KnnBaselineModel.fit(data, { based });
+      const m = KnnBaselineModel.fit(data, { based, ranking: 'rating' });
       const out = new Float32Array(data.items.size);
       for (const u of [0, 5, 17]) {
         m.score(trainingContext(data, u), out);
@@ -137,6 +137,31 @@ describe('knn-baseline', () => {
     m.score(trainingContext(data, 3), a);
     m.score({ ...trainingContext(data, 3), userIndex: -1 }, b);
     expect(b).toEqual(a);
+  });
+
+  it('ranks by the unnormalised neighbourhood sum Σ_j s_ij (1 + r_uj − b_uj)', () => {
+    const { data } = splitRows(syntheticRatings(10), 0.1);
+    const m = KnnBaselineModel.fit(data, { k: 5 });
+    const { ptr, index, sim } = m.neighbours;
+    const mean = ratingSet(data).mean;
+    const out = new Float32Array(data.items.size);
+    for (const u of [0, 7]) {
+      const ctx = trainingContext(data, u);
+      const rating = new Map<number, number>();
+      for (let e = 0; e < ctx.history.length; e++) rating.set(ctx.history[e], ctx.historyWeights[e]);
+      m.score(ctx, out);
+      for (let i = 0; i < out.length; i++) {
+        let sum = 0;
+        let used = 0;
+        for (let p = ptr[i]; p < ptr[i + 1] && used < 5; p++) {
+          const r = rating.get(index[p]);
+          if (r === undefined) continue;
+          sum += sim[p] * (1 + r - mean - m.userBias[u] - m.itemBias[index[p]]);
+          used++;
+        }
+        expect(out[i]).toBeCloseTo(sum, 4);
+      }
+    }
   });
 
   it('computes the same neighbour lists on worker threads', async () => {

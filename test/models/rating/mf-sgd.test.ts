@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InteractionData } from '../../../src/data/interactions.js';
 import { ValidationError } from '../../../src/domain/errors.js';
 import { BaselineModel } from '../../../src/models/rating/baseline.js';
-import { fitMfSgd, MfSgdModel } from '../../../src/models/rating/mf-sgd.js';
+import { fitMfRankingHead, fitMfSgd, MfSgdModel } from '../../../src/models/rating/mf-sgd.js';
 import { ratingSet } from '../../../src/models/rating/rating-kit.js';
 import { trainingContext } from '../../../src/models/recommend.js';
 import type { RatingPredictor, Recommender } from '../../../src/models/model.js';
@@ -91,7 +91,7 @@ describe('mf-sgd', () => {
   });
 
   it('predicts within the rating scale and falls back to biases for unknown users and items', () => {
-    const m = MfSgdModel.fit(data, params);
+    const m = MfSgdModel.fit(data, { ...params, missingRatio: 0 });
     const { userBias, itemBias } = m.factors;
     const mean = ratingSet(data).mean;
     expect(m.predict(0, -1)).toBeCloseTo(Math.min(5, Math.max(1, mean + userBias[0])), 12);
@@ -111,6 +111,37 @@ describe('mf-sgd', () => {
     expect(v).toHaveLength(9);
   });
 
+  it('fits the same ranking head with the SIMD kernel as in plain JavaScript, apart from the rating head', () => {
+    const set = ratingSet(data);
+    const resolved = MfSgdModel.resolveParams({ ...params, factors: 13 });
+    const a = fitMfRankingHead(set, resolved, { kernel: 'auto' });
+    const b = fitMfRankingHead(set, resolved, { kernel: 'js' });
+    let worst = 0;
+    for (let p = 0; p < a.q.length; p++) worst = Math.max(worst, Math.abs(a.q[p] - b.q[p]));
+    for (let i = 0; i < a.itemBias.length; i++)
+      worst = Math.max(worst, Math.abs(a.itemBias[i] - b.itemBias[i]));
+    expect(worst).toBeLessThan(1e-3);
+    // The rating head is the same with or without a ranking head.
+    const plain = MfSgdModel.fit(data, { ...params, missingRatio: 0 });
+    const headed = MfSgdModel.fit(data, params);
+    expect(headed.factors.q).toEqual(plain.factors.q);
+    expect(headed.factors.userBias).toEqual(plain.factors.userBias);
+  });
+
+  it('saves and loads its ranking head with bitwise-identical scores', () => {
+    const m = MfSgdModel.fit(data, params);
+    expect(m.rankingHead).not.toBeNull();
+    const loaded = MfSgdModel.fromArtifact(roundTrip(m.toArtifact()));
+    const n = data.items.size;
+    const [s1, s2] = [new Float32Array(n), new Float32Array(n)];
+    for (const userIndex of [3, -1]) {
+      const ctx = { ...trainingContext(data, 3), userIndex };
+      m.score(ctx, s1);
+      loaded.score(ctx, s2);
+      expect(s2).toEqual(s1);
+    }
+  });
+
   it('rejects invalid parameters', () => {
     expect(() => MfSgdModel.resolveParams({ factors: 0 })).toThrow(ValidationError);
     expect(() => MfSgdModel.resolveParams({ decay: 2 })).toThrow(ValidationError);
@@ -120,7 +151,9 @@ describe('mf-sgd', () => {
   describe.skipIf(!ml100kAvailable)('on MovieLens 100K u1.base (85% / 15% per user)', () => {
     it('beats the baseline clearly, and fold-in matches the learned users', () => {
       const { data: ml, heldOut: mlHeld } = ml100kSplit();
-      const m = MfSgdModel.fit(ml, { factors: 50, epochs: 50, learningRate: 0.01, reg: 0.1, decay: 1 });
+      // Without a ranking head, score() gives the predicted ratings that fold-in is compared on.
+      const settings = { factors: 50, epochs: 50, learningRate: 0.01, reg: 0.1, decay: 1 };
+      const m = MfSgdModel.fit(ml, { ...settings, missingRatio: 0 });
       const mf: RatingPredictor = m;
       const rmse = rmseOn(mf, ml, mlHeld);
       const base = rmseOn(BaselineModel.fit(ml), ml, mlHeld);
@@ -130,6 +163,13 @@ describe('mf-sgd', () => {
       expect(scoreDifference(m, m, ml, 100)).toBeLessThan(0.1);
       const { learned, folded } = foldInRmse(m, ml, mlHeld);
       expect(Math.abs(folded - learned)).toBeLessThan(0.01);
+      // The ranking head leaves the rating predictions as they were.
+      const headed = MfSgdModel.fit(ml, settings);
+      expect(headed.rankingHead).not.toBeNull();
+      for (let u = 0; u < 50; u++)
+        for (let i = 0; i < 50; i++) expect(headed.predict(u, i)).toBe(m.predict(u, i));
+      // A user folded into the ranking head scores close to the learned one.
+      expect(scoreDifference(headed, headed, ml, 100)).toBeLessThan(0.15);
     });
   });
 });
