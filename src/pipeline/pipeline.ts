@@ -1,0 +1,181 @@
+/**
+ * One placement's pipeline: candidate sources → merge → filters → ranker → diversity →
+ * business rules → top K with explanations, and a trace of every stage with its timing.
+ */
+import { applyRules, type CompiledRule, type ScoredCandidate } from './rules/index.js';
+import type { Catalog } from './catalog.js';
+import { CandidateBuffer } from './candidates.js';
+import { catalogNames } from './explain.js';
+import type {
+  CandidateFilter,
+  CandidateSet,
+  CandidateSource,
+  Explanation,
+  ItemNames,
+  Ranker,
+  RequestContext,
+  StageTrace,
+} from './types.js';
+
+export interface PlacementSource {
+  source: CandidateSource;
+  /** Candidates this source may propose per request. */
+  limit: number;
+}
+
+/** Re-orders the best candidates (MMR, category caps); returns candidate slots, best first. */
+export type Diversifier = (ctx: RequestContext, set: CandidateSet, order: Int32Array) => Int32Array;
+
+export interface PipelineStages {
+  placement: string;
+  sources: PlacementSource[];
+  filters: CandidateFilter[];
+  ranker: Ranker;
+  diversify?: Diversifier;
+  /** The rules in force now (re-read per request, so edits apply at once). */
+  rules?: () => readonly CompiledRule[];
+  /** How many ranked candidates go on to diversity and rules (default max(100, 5 K)). */
+  shortlist?: number;
+}
+
+export interface PipelineItem {
+  item: number;
+  itemId: string;
+  score: number;
+  /** Names of the sources that proposed the item. */
+  sources: string[];
+  explanations: Explanation[];
+}
+
+export interface PipelineResult {
+  items: PipelineItem[];
+  /** Candidates proposed per source. */
+  contributed: Record<string, number>;
+  trace: StageTrace[];
+}
+
+interface RuleCandidate extends ScoredCandidate {
+  slot: number;
+}
+
+export class Pipeline {
+  private readonly buffer: CandidateBuffer;
+  private readonly names: ItemNames;
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly stages: PipelineStages,
+  ) {
+    this.buffer = new CandidateBuffer(catalog.size, stages.sources.length);
+    this.names = catalogNames(catalog);
+  }
+
+  get placement(): string {
+    return this.stages.placement;
+  }
+
+  get sourceNames(): string[] {
+    return this.stages.sources.map((s) => s.source.name);
+  }
+
+  run(ctx: RequestContext): PipelineResult {
+    const trace: StageTrace[] = [];
+    const set = this.buffer;
+    set.reset();
+    let t = performance.now();
+    const stamp = (stage: string, detail?: Record<string, unknown>): void => {
+      const now = performance.now();
+      trace.push({ stage, ms: now - t, candidates: set.alive(), ...(detail ? { detail } : {}) });
+      t = now;
+    };
+
+    const contributed: Record<string, number> = {};
+    this.stages.sources.forEach(({ source, limit }, j) => {
+      contributed[source.name] = source.generate(ctx, limit, (item, score) => set.add(j, item, score));
+    });
+    stamp('candidates', { ...contributed });
+
+    const removedBy: Record<string, number> = {};
+    for (const f of this.stages.filters) removedBy[f.name] = f.apply(ctx, set);
+    stamp('filters', removedBy);
+
+    this.stages.ranker.rank(ctx, set);
+    const shortlist = this.stages.shortlist ?? Math.max(100, 5 * ctx.k);
+    let order = bestSlots(set, shortlist);
+    stamp('rank', { ranker: this.stages.ranker.name });
+
+    if (this.stages.diversify) {
+      order = this.stages.diversify(ctx, set, order);
+      stamp('diversity');
+    }
+
+    const rules = this.stages.rules?.() ?? [];
+    if (rules.length > 0) {
+      const candidates: RuleCandidate[] = Array.from(order, (slot) => ({
+        slot,
+        itemId: this.catalog.itemIds[set.items[slot]],
+        score: set.score[slot],
+      }));
+      const outcome = applyRules(candidates, {
+        rules,
+        item: (c) => this.catalog.item(set.items[c.slot]),
+        user: { id: ctx.userId, attributes: ctx.user as Record<string, unknown> },
+        context: {
+          placement: ctx.placement,
+          now: ctx.now,
+          attributes: ctx.context as Record<string, unknown>,
+        },
+        trace: ctx.debug,
+      });
+      order = Int32Array.from(outcome.candidates, (c) => c.slot);
+      for (const c of outcome.candidates) set.score[c.slot] = c.score;
+      stamp('rules', ctx.debug ? { applied: outcome.trace } : { rules: rules.length });
+    }
+
+    const items: PipelineItem[] = [];
+    for (let r = 0; r < order.length && items.length < ctx.k; r++) {
+      const slot = order[r];
+      const item = set.items[slot];
+      items.push({
+        item,
+        itemId: this.catalog.itemIds[item],
+        score: set.score[slot],
+        sources: this.sourcesOf(set.sources[slot]),
+        explanations: this.explain(ctx, item, set.sources[slot]),
+      });
+    }
+    stamp('explain');
+    return { items, contributed, trace };
+  }
+
+  private sourcesOf(bits: number): string[] {
+    const out: string[] = [];
+    this.stages.sources.forEach(({ source }, j) => {
+      if (bits & (1 << j)) out.push(source.name);
+    });
+    return out;
+  }
+
+  /** One reason per proposing source, in the placement's source order, duplicates dropped. */
+  private explain(ctx: RequestContext, item: number, bits: number): Explanation[] {
+    const out: Explanation[] = [];
+    const seen = new Set<string>();
+    this.stages.sources.forEach(({ source }, j) => {
+      if (!(bits & (1 << j)) || !source.explain || out.length >= 2) return;
+      const e = source.explain(ctx, item, this.names);
+      if (e && !seen.has(e.text)) {
+        seen.add(e.text);
+        out.push(e);
+      }
+    });
+    return out;
+  }
+}
+
+/** The `n` best candidate slots by score (removed ones left out), best first; ties by slot. */
+export function bestSlots(set: CandidateSet, n: number): Int32Array {
+  const slots: number[] = [];
+  for (let s = 0; s < set.size; s++) if (!set.removed[s] && set.score[s] > -Infinity) slots.push(s);
+  slots.sort((a, b) => set.score[b] - set.score[a] || a - b);
+  return Int32Array.from(slots.length > n ? slots.slice(0, n) : slots);
+}

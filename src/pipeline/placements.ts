@@ -1,0 +1,200 @@
+/**
+ * The built-in placements and how each one is assembled from the loaded models:
+ *
+ * | placement | primary source | other sources |
+ * |---|---|---|
+ * | `home`, `email` | the best personal model | neighbours of recent items, bought together, session, segment, trending, popular, fresh |
+ * | `similar` | neighbours of the anchor item | bought together, popular |
+ * | `cart` | bought together with the cart | neighbours of the cart, popular |
+ * | `next` | neighbours of the session | bought together, personal model, popular |
+ *
+ * Every placement filters the request's exclusions, unavailable and out-of-stock items, items
+ * the user may not see, and (except `cart` for re-consumable categories) what the user consumed.
+ */
+import type { AssocModel } from '../models/assoc/assoc.js';
+import type { Recommender } from '../models/model.js';
+import type { VectorIndex } from '../retrieval/vector-index.js';
+import type { Catalog } from './catalog.js';
+import { AudienceFilter } from './filters/audience.js';
+import { AvailabilityFilter } from './filters/availability.js';
+import { RequestFilter } from './filters/request.js';
+import { SeenFilter, type SeenOptions } from './filters/seen.js';
+import { Pipeline, type PlacementSource } from './pipeline.js';
+import { BlendRanker } from './ranking/blend-ranker.js';
+import type { ItemStats } from './ranking/features.js';
+import type { CompiledRule } from './rules/index.js';
+import { AnnSource, type EmbeddingModel } from './sources/ann-source.js';
+import { FbtSource } from './sources/fbt-source.js';
+import { ModelSource } from './sources/model-source.js';
+import { NeighboursSource } from './sources/neighbours-source.js';
+import { freshList, rankedList, RankedListSource, SegmentSource } from './sources/ranked-list-source.js';
+import type { CandidateFilter, CandidateSource } from './types.js';
+
+export const PLACEMENTS = ['home', 'email', 'similar', 'cart', 'next'] as const;
+export type PlacementName = (typeof PLACEMENTS)[number];
+
+/** Personal models in order of preference (best top-K quality first). */
+export const PERSONAL_PREFERENCE = [
+  'ease',
+  'als',
+  'warp',
+  'rating-blend',
+  'bpr',
+  'svdpp',
+  'mf-sgd',
+  'item-knn',
+  'user-knn',
+];
+/** Models whose similarItems define neighbours, in order of preference. */
+export const NEIGHBOUR_PREFERENCE = ['item-knn', 'ease', 'als'];
+
+export interface ServingBundle {
+  catalog: Catalog;
+  /** Loaded models by family name; their item order must be the catalogue's. */
+  models: ReadonlyMap<string, Recommender>;
+  /** ANN indexes over a model's item vectors, by model name. */
+  indexes?: ReadonlyMap<string, VectorIndex>;
+  /** Popular items within each value of a user attribute. */
+  segments?: {
+    attribute: string;
+    lists: ReadonlyMap<string, { items: Int32Array; scores: Float32Array }>;
+  } | null;
+  stats?: ItemStats | null;
+  /** The business rules in force for a placement. */
+  rules?: (placement: string) => readonly CompiledRule[];
+  /** Seen-filter settings per placement. */
+  seen?: Partial<Record<string, SeenOptions>>;
+  now?: number;
+}
+
+/** How many candidates each kind of source proposes (about a thousand per request in all). */
+const LIMITS = {
+  primary: 500,
+  neighbours: 300,
+  fbt: 100,
+  session: 100,
+  segment: 100,
+  trending: 100,
+  popular: 200,
+  fresh: 50,
+};
+
+function first(
+  models: ReadonlyMap<string, Recommender>,
+  names: readonly string[],
+): [string, Recommender] | null {
+  for (const n of names) {
+    const m = models.get(n);
+    if (m) return [n, m];
+  }
+  return null;
+}
+
+function isEmbedding(m: Recommender): m is Recommender & EmbeddingModel {
+  const e = m as Partial<EmbeddingModel>;
+  return (
+    typeof e.userVector === 'function' && typeof e.foldInUser === 'function' && typeof e.factors === 'number'
+  );
+}
+
+function scoresOf(model: Recommender): Float32Array {
+  const out = new Float32Array(model.itemIds.length);
+  model.score({ userIndex: -1, history: new Int32Array(0), historyWeights: new Float32Array(0) }, out);
+  return out;
+}
+
+/** The sources of every kind the bundle can feed, by role. */
+function sourcesOf(b: ServingBundle): Record<string, CandidateSource | null> {
+  const personal = first(b.models, PERSONAL_PREFERENCE);
+  let primary: CandidateSource | null = null;
+  if (personal) {
+    const [name, model] = personal;
+    const index = b.indexes?.get(name);
+    primary =
+      index && isEmbedding(model)
+        ? new AnnSource(name, model, index, model.info.users)
+        : new ModelSource(name, model);
+  }
+  const nb = first(b.models, NEIGHBOUR_PREFERENCE);
+  const assoc = b.models.get('assoc') as AssocModel | undefined;
+  const popularity = b.models.get('popularity');
+  const trending = b.models.get('trending');
+  const now = b.now ?? Date.now();
+  return {
+    primary,
+    neighbours: nb ? new NeighboursSource('recent-neighbours', nb[1]) : null,
+    session: nb ? new NeighboursSource('session', nb[1], { seeds: 'session', recent: 5 }) : null,
+    anchor: nb ? new NeighboursSource('similar', nb[1], { seeds: 'anchor', perItem: 300 }) : null,
+    cartNeighbours: nb ? new NeighboursSource('cart-neighbours', nb[1], { seeds: 'cart' }) : null,
+    fbt: assoc ? new FbtSource('bought-together', assoc) : null,
+    popular: popularity
+      ? new RankedListSource('popular', rankedList(scoresOf(popularity), LIMITS.popular), {
+          kind: 'popular',
+          text: 'Popular in {category}',
+          fallback: 'Popular right now',
+        })
+      : null,
+    trending: trending
+      ? new RankedListSource('trending', rankedList(scoresOf(trending), LIMITS.trending), {
+          kind: 'trending',
+          text: 'Trending in {category}',
+          fallback: 'Trending now',
+        })
+      : null,
+    fresh: new RankedListSource('fresh', freshList(b.catalog, LIMITS.fresh, now), {
+      kind: 'new',
+      text: 'New in {category}',
+      fallback: 'New',
+    }),
+    segment: b.segments ? new SegmentSource('segment', b.segments.attribute, b.segments.lists) : null,
+  };
+}
+
+function limitOf(role: string): number {
+  return (
+    (LIMITS as Record<string, number>)[role] ??
+    (role === 'anchor' ? 300 : role === 'cartNeighbours' ? 200 : 100)
+  );
+}
+
+/** Builds one pipeline per built-in placement from what the bundle has. */
+export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
+  const s = sourcesOf(b);
+  const roles: Record<PlacementName, string[]> = {
+    home: ['primary', 'neighbours', 'fbt', 'session', 'segment', 'trending', 'popular', 'fresh'],
+    email: ['primary', 'neighbours', 'fbt', 'segment', 'trending', 'popular', 'fresh'],
+    similar: ['anchor', 'fbt', 'popular'],
+    cart: ['fbt', 'cartNeighbours', 'popular'],
+    next: ['session', 'fbt', 'primary', 'popular'],
+  };
+  const out = new Map<string, Pipeline>();
+  for (const placement of PLACEMENTS) {
+    const sources: PlacementSource[] = [];
+    for (const role of roles[placement]) {
+      const src = s[role];
+      if (src && !sources.some((x) => x.source === src)) sources.push({ source: src, limit: limitOf(role) });
+    }
+    const filters: CandidateFilter[] = [
+      new RequestFilter(b.catalog),
+      new AvailabilityFilter(b.catalog),
+      new AudienceFilter(b.catalog),
+      new SeenFilter(b.catalog, b.seen?.[placement] ?? {}),
+    ];
+    const ranker = new BlendRanker(b.catalog, {
+      sources: sources.map((x) => x.source.name),
+      primary: sources[0]?.source.name ?? null,
+      stats: b.stats ?? null,
+    });
+    out.set(
+      placement,
+      new Pipeline(b.catalog, {
+        placement,
+        sources,
+        filters,
+        ranker,
+        rules: b.rules ? () => b.rules!(placement) : undefined,
+      }),
+    );
+  }
+  return out;
+}
