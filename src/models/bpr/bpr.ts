@@ -17,6 +17,9 @@
  * BPR steps on a fresh user vector starting at zero, item factors and biases fixed, with the
  * training learning rate, schedule, regularisation and weighting and a fixed seed, so the
  * vector depends only on the history items and their summed weights.
+ *
+ * Fold-in of items unknown to the model (foldInItem): `foldInEpochs` passes of BPR steps on a
+ * fresh item bias and vector with the user and other item vectors fixed (item-fold-in.ts).
  */
 import type { ValueTransform } from '../../data/csr-build.js';
 import type { InteractionData } from '../../data/interactions.js';
@@ -32,6 +35,7 @@ import {
   RankingFactorModel,
   placeFit,
 } from './factor-model.js';
+import { bprItemFoldIn, negativesPerPass, type ItemUsers } from './item-fold-in.js';
 import { planBpr, trainHere, trainOnWorkers, type TrainingPlan } from './train.js';
 
 export interface BprParams extends BprSettings {
@@ -130,10 +134,28 @@ export class BprModel extends RankingFactorModel {
     historySampleWeights(weights, count, p.weighting);
     bprFoldIn(this.arrays, items, weights, count, p, p.foldInEpochs, p.seed, out);
   }
+
+  protected foldInItemDistinct(it: ItemUsers, out: Float32Array): void {
+    const p = this.params;
+    historySampleWeights(it.weights, it.count, p.weighting);
+    const negatives = negativesPerPass(
+      this.info.interactions,
+      this.arrays.items,
+      p.negativeSampling === 'popularity',
+      it.count,
+    );
+    bprItemFoldIn(
+      this.arrays,
+      it,
+      bprSettings(p),
+      { epochs: p.foldInEpochs, negativesPerPass: negatives, seed: p.seed },
+      out,
+    );
+  }
 }
 
-function bprPlan(data: InteractionData, p: BprParams, threads: number, onWorkers: boolean): TrainingPlan {
-  const settings: BprSettings = {
+function bprSettings(p: BprParams): BprSettings {
+  return {
     epochs: p.epochs,
     learningRate: p.learningRate,
     learningRateDecay: p.learningRateDecay,
@@ -142,5 +164,8 @@ function bprPlan(data: InteractionData, p: BprParams, threads: number, onWorkers
     itemBias: p.itemBias,
     negativeSampling: p.negativeSampling,
   };
-  return planBpr(data, p, settings, threads, onWorkers);
+}
+
+function bprPlan(data: InteractionData, p: BprParams, threads: number, onWorkers: boolean): TrainingPlan {
+  return planBpr(data, p, bprSettings(p), threads, onWorkers);
 }

@@ -18,6 +18,7 @@ import {
 import { TopKHeap } from '../../kernels/topk.js';
 import { ArtifactError, requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
 import { expectModel } from '../model-kit.js';
+import type { ItemUsers } from './item-fold-in.js';
 import type { FoldIn, ModelInfo, ScoringContext, TopK } from '../model.js';
 
 /** Generator streams: initial user factors, initial item factors, then one per training run. */
@@ -39,6 +40,8 @@ export abstract class RankingFactorModel implements SavableRecommender, FoldIn {
   private histItems = new Int32Array(0);
   private histWeights = new Float32Array(0);
   private readonly userScratch: Float32Array;
+  /** Item fold-in scratch: per-user summed weight (all zero between calls). */
+  private userMark: Float32Array | null = null;
   private heap: TopKHeap | null = null;
 
   protected constructor(
@@ -113,6 +116,29 @@ export abstract class RankingFactorModel implements SavableRecommender, FoldIn {
     );
     this.foldInDistinct(this.histItems, this.histWeights, n, out);
   }
+
+  /**
+   * [b_i, q_0 .. q_{k−1}] of an item from the users who interacted with it (summed weights per
+   * distinct user, turned into sample weights as in training), user side fixed: the model's SGD
+   * steps replayed for the item alone (see item-fold-in.ts). A training user u would score it
+   * b_i + p_u · q_i. b_i is 0 when the model has no item biases. Length factors + 1.
+   */
+  foldInItem(users: Int32Array, weights: Float32Array): Float32Array {
+    const nUsers = this.arrays.users;
+    this.userMark ??= new Float32Array(nUsers);
+    const distinct = new Int32Array(users.length);
+    const summed = new Float32Array(users.length);
+    const n = distinctHistory(users, weights, nUsers, this.userMark, distinct, summed);
+    const out = new Float32Array(this.arrays.factors + 1);
+    this.foldInItemDistinct({ users: distinct, weights: summed, count: n }, out);
+    return out;
+  }
+
+  /**
+   * Model-specific item fold-in from the distinct users `it.users[0..count)` (ascending) and
+   * their summed weights, into `out` ([b, q_0 .. q_{k−1}]); must depend on nothing else.
+   */
+  protected abstract foldInItemDistinct(it: ItemUsers, out: Float32Array): void;
 
   /**
    * Model-specific fold-in from the distinct history items `items[0..count)` (ascending) and

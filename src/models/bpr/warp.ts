@@ -20,6 +20,10 @@
  * WARP steps (positives drawn uniformly from the distinct history) on a fresh user vector
  * starting at zero with fresh AdaGrad state and step `foldInLearningRate`, item factors and
  * biases fixed, with a fixed seed, so the vector depends only on the history items and weights.
+ *
+ * Fold-in of items unknown to the model (foldInItem): `foldInEpochs` passes of WARP steps with
+ * AdaGrad at `foldInLearningRate` on a fresh item bias and vector with the user and other item
+ * vectors fixed (item-fold-in.ts).
  */
 import type { ValueTransform } from '../../data/csr-build.js';
 import type { InteractionData } from '../../data/interactions.js';
@@ -35,6 +39,7 @@ import {
   RankingFactorModel,
   placeFit,
 } from './factor-model.js';
+import { negativesPerPass, warpItemFoldIn, type ItemUsers } from './item-fold-in.js';
 import { planWarp, trainHere, trainOnWorkers, type TrainingPlan } from './train.js';
 
 export interface WarpParams extends WarpSettings {
@@ -160,10 +165,21 @@ export class WarpModel extends RankingFactorModel {
       out,
     );
   }
+
+  protected foldInItemDistinct(it: ItemUsers, out: Float32Array): void {
+    const p = this.params;
+    historySampleWeights(it.weights, it.count, p.weighting);
+    const schedule = {
+      epochs: p.foldInEpochs,
+      negativesPerPass: negativesPerPass(this.info.interactions, this.arrays.items, false, it.count),
+      seed: p.seed,
+    };
+    warpItemFoldIn(this.arrays, it, warpSettings(p), p.foldInLearningRate, schedule, out);
+  }
 }
 
-function warpPlan(data: InteractionData, p: WarpParams, threads: number, onWorkers: boolean): TrainingPlan {
-  const settings: WarpSettings = {
+function warpSettings(p: WarpParams): WarpSettings {
+  return {
     epochs: p.epochs,
     learningRate: p.learningRate,
     optimizer: p.optimizer,
@@ -175,5 +191,8 @@ function warpPlan(data: InteractionData, p: WarpParams, threads: number, onWorke
     biasRegularization: p.biasRegularization,
     itemBias: p.itemBias,
   };
-  return planWarp(data, p, settings, threads, onWorkers);
+}
+
+function warpPlan(data: InteractionData, p: WarpParams, threads: number, onWorkers: boolean): TrainingPlan {
+  return planWarp(data, p, warpSettings(p), threads, onWorkers);
 }

@@ -1,9 +1,19 @@
 import type { Artifact, SavableRecommender } from '../artifact.js';
 import type { FoldIn, ModelInfo, RatingPredictor, ScoringContext, TopK } from '../model.js';
-import { allItemsGram, foldInAllRankUser, type AllItemsGram, type MissingSampling } from './ranking-head.js';
+import {
+  allItemsGram,
+  allUsersGram,
+  foldInAllRankItem,
+  foldInAllRankUser,
+  missingWeights,
+  type AllItemsGram,
+  type AllUsersGram,
+  type MissingSampling,
+} from './ranking-head.js';
 import {
   clip,
   factorNorms,
+  foldInBiasedUser,
   ratedHistory,
   scoreBiasedFactors,
   similarByFactors,
@@ -19,6 +29,9 @@ export interface BiasedFactorArrays {
   userVectors: Float32Array;
   /** items x k, row-major. */
   q: Float32Array;
+  /** Regularisation of an item's bias and factors (item fold-in). */
+  regItemBias: number;
+  regItemFactors: number;
 }
 
 /**
@@ -32,6 +45,12 @@ export interface RankingHeadArrays extends BiasedFactorArrays {
   /** Regularisation of the fold-in (the head's user-side weights). */
   regUserBias: number;
   regUserFactors: number;
+  /**
+   * Ratings of every training user, which set how often the head's fit drew an item as an
+   * imputed pair of that user (item fold-in); null when unknown (every user then counts as
+   * having the mean number of ratings).
+   */
+  userCount: Int32Array | null;
 }
 
 /**
@@ -46,6 +65,8 @@ export abstract class BiasedFactorModel implements SavableRecommender, RatingPre
   private readonly scratchVec: Float32Array;
   private norms: Float64Array | null = null;
   private rankGram: AllItemsGram | null = null;
+  private rankUserGram: { gram: AllUsersGram; weights: Float64Array } | null = null;
+  private seenUsers: Uint8Array | null = null;
 
   protected constructor(
     readonly info: ModelInfo,
@@ -148,6 +169,90 @@ export abstract class BiasedFactorModel implements SavableRecommender, RatingPre
     );
     if (z) for (let f = 0; f < h.k; f++) v[f + 1] += z[f];
     return v;
+  }
+
+  /**
+   * The latent description of an item from the users who rated it (users[e] rated it
+   * weights[e]; for a user listed twice the first entry counts), user side fixed:
+   *
+   * - entries 0 .. k: [b_i, q_0 .. q_{k−1}] of the rating head (foldInRatingItem), so that
+   *   predict() of a training user u would give μ + b_u + b_i + v_u · q_i;
+   * - when the model has a ranking head, entries k+1 .. 2k+1: [b_i, q_0 .. q_{k−1}] of the
+   *   ranking head (foldInRankingItem), so that score() of a training user u would give
+   *   mean + b_u + b_i + v_u · q_i of the head.
+   *
+   * Length k + 1 without a ranking head, 2(k + 1) with one.
+   */
+  foldInItem(users: Int32Array, weights: Float32Array): Float32Array {
+    const rating = this.foldInRatingItem(users, weights);
+    const ranking = this.foldInRankingItem(users, weights);
+    if (!ranking) return rating;
+    const out = new Float32Array(rating.length + ranking.length);
+    out.set(rating);
+    out.set(ranking, rating.length);
+    return out;
+  }
+
+  /**
+   * [b_i, q_0 .. q_{k−1}] of the rating head for an item rated by `users`: the ridge problem
+   *
+   *   Σ_u (r_ui − μ − b_u − b − v_u·q)² + (regItemBias b² + regItemFactors |q|²) n,
+   *
+   * n the number of distinct in-range users with a positive rating, v_u the vectors predict()
+   * multiplies item factors with (SVD++: p_u + |N(u)|^-½ Σ y_j), the stationary point of the
+   * per-rating SGD updates of one item.
+   */
+  foldInRatingItem(users: Int32Array, weights: Float32Array): Float32Array {
+    const { k, userBias, userVectors, regItemBias, regItemFactors } = this.arrays;
+    const r = ratedHistory(users, weights, this.userMask(userBias.length));
+    const targets = new Float64Array(r.count);
+    for (let e = 0; e < r.count; e++) targets[e] = r.ratings[e] - this.scale.mean - userBias[r.items[e]];
+    return foldInBiasedUser(r.items, targets, r.count, userVectors, k, regItemBias, regItemFactors);
+  }
+
+  /**
+   * [b_i, q_0 .. q_{k−1}] of the ranking head for an item rated by `users` (null without a
+   * ranking head): the AllRank ridge problem of foldInAllRankItem, where the ratings count as in
+   * the rating head and every other training user's imputed pairs as often as the head's fit
+   * would have drawn the item for them.
+   */
+  foldInRankingItem(users: Int32Array, weights: Float32Array): Float32Array | null {
+    const h = this.rank;
+    if (!h) return null;
+    const nUsers = h.userBias.length;
+    if (!this.rankUserGram) {
+      const counts =
+        h.userCount ?? new Float64Array(nUsers).fill(this.info.interactions / Math.max(1, nUsers));
+      const w = missingWeights(counts, h.itemBias.length, h.sampling.missingRatio);
+      const gram = allUsersGram(h.userVectors, h.k, h.userBias, h.mean, h.sampling.missingRating, w);
+      this.rankUserGram = { gram, weights: w };
+    }
+    const { gram, weights: w } = this.rankUserGram;
+    const r = ratedHistory(users, weights, this.userMask(nUsers));
+    const targets = new Float64Array(r.count);
+    const missing = new Float64Array(r.count);
+    for (let e = 0; e < r.count; e++) {
+      const o = h.mean + h.userBias[r.items[e]];
+      targets[e] = r.ratings[e] - o;
+      missing[e] = h.sampling.missingRating - o;
+    }
+    return foldInAllRankItem(
+      r.items,
+      targets,
+      missing,
+      r.count,
+      h.userVectors,
+      h.k,
+      gram,
+      w,
+      h.regItemBias,
+      h.regItemFactors,
+    );
+  }
+
+  private userMask(users: number): Uint8Array {
+    this.seenUsers ??= new Uint8Array(users);
+    return this.seenUsers;
   }
 
   /** Items with the most cosine-similar factors. */

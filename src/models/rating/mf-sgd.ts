@@ -19,7 +19,9 @@
  * the same epochs run in JavaScript in the same order.
  *
  * A user unknown to the model is folded in: (b_u, p_u) are solved with the item side fixed, as
- * the ridge problem whose optimum is the stationary point of the per-rating SGD updates.
+ * the ridge problem whose optimum is the stationary point of the per-rating SGD updates. An item
+ * unknown to the model is folded in the same way from the users who rated it, user side fixed
+ * (foldInItem, see biased-factor-model.ts), into the rating head and the ranking head.
  */
 import type { InteractionData } from '../../data/interactions.js';
 import { Rng } from '../../ingest/prng.js';
@@ -28,7 +30,7 @@ import { requireArray, type Artifact, type ArtifactArray } from '../artifact.js'
 import { expectModel, fittedInfo, secondsSince } from '../model-kit.js';
 import type { ModelInfo } from '../model.js';
 import { ParamReader, type Params } from '../params.js';
-import { BiasedFactorModel } from './biased-factor-model.js';
+import { BiasedFactorModel, type RankingHeadArrays } from './biased-factor-model.js';
 import {
   foldInBiasedUser,
   normalFill,
@@ -49,6 +51,7 @@ import {
   shuffleRecordsJs,
   writeRecords,
   type HeadSampler,
+  type MissingSampling,
 } from './ranking-head.js';
 import { padRows, paddedWidth, SgdKernel, unpadRows } from './wasm/sgd-wasm.js';
 
@@ -231,6 +234,11 @@ export function zeroUnrated(set: RatingSet, p: Float32Array, q: Float32Array, k:
 /** A fitted ranking head: biased factors and the mean target they are centred on. */
 export interface RankingHeadFactors extends BiasedFactors {
   mean: number;
+  /**
+   * Ratings of every training user, which set how often the fit drew items as their imputed
+   * pairs (item fold-in); null for a head loaded from an artifact saved without them.
+   */
+  userCount: Int32Array | null;
 }
 
 /**
@@ -252,7 +260,9 @@ export function fitMfRankingHead(
   const userBias = new Float64Array(set.users);
   const itemBias = new Float64Array(set.items);
   const sampler = headSampler(set, params, rng);
-  const f: RankingHeadFactors = { k, userBias, itemBias, p, q, mean: sampler.mean };
+  const userCount = new Int32Array(set.users);
+  for (let u = 0; u < set.users; u++) userCount[u] = set.userPtr[u + 1] - set.userPtr[u];
+  const f: RankingHeadFactors = { k, userBias, itemBias, p, q, mean: sampler.mean, userCount };
   const wasm = options.kernel === 'js' ? false : mfHeadEpochsWasm(set, params, f, sampler, options.trace);
   if (!wasm) mfHeadEpochsJs(set, params, f, sampler, options.trace);
   zeroUnrated(set, p, q, k);
@@ -388,18 +398,16 @@ export class MfSgdModel extends BiasedFactorModel {
       info,
       itemIds,
       scale,
-      { k: f.k, userBias: f.userBias, itemBias: f.itemBias, userVectors: f.p, q: f.q },
-      head && {
-        k: head.k,
-        userBias: head.userBias,
-        itemBias: head.itemBias,
-        userVectors: head.p,
-        q: head.q,
-        mean: head.mean,
-        sampling: params,
-        regUserBias: params.regUserBias,
-        regUserFactors: params.regUserFactors,
+      {
+        k: f.k,
+        userBias: f.userBias,
+        itemBias: f.itemBias,
+        userVectors: f.p,
+        q: f.q,
+        regItemBias: params.regItemBias,
+        regItemFactors: params.regItemFactors,
       },
+      head && rankingHeadArrays(head, params),
     );
   }
 
@@ -495,6 +503,32 @@ export class MfSgdModel extends BiasedFactorModel {
   }
 }
 
+/** The arrays BiasedFactorModel scores and folds in with, for a fitted ranking head. */
+export function rankingHeadArrays(
+  head: RankingHeadFactors,
+  params: MissingSampling & {
+    regUserBias: number;
+    regUserFactors: number;
+    regItemBias: number;
+    regItemFactors: number;
+  },
+): RankingHeadArrays {
+  return {
+    k: head.k,
+    userBias: head.userBias,
+    itemBias: head.itemBias,
+    userVectors: head.p,
+    q: head.q,
+    mean: head.mean,
+    sampling: { missingRatio: params.missingRatio, missingRating: params.missingRating },
+    regUserBias: params.regUserBias,
+    regUserFactors: params.regUserFactors,
+    regItemBias: params.regItemBias,
+    regItemFactors: params.regItemFactors,
+    userCount: head.userCount,
+  };
+}
+
 /** The rating scale and, with a ranking head, its mean target, as an artifact `extra` object. */
 export function headExtra(scale: RatingScale, head: { mean: number } | null): JsonObject {
   const extra = scaleExtra(scale);
@@ -510,6 +544,7 @@ export function headArrays(head: RankingHeadFactors | null): Record<string, Arti
     'rank.itemBias': head.itemBias,
     'rank.p': head.p,
     'rank.q': head.q,
+    ...(head.userCount ? { 'rank.userCount': head.userCount } : {}),
   };
 }
 
@@ -529,5 +564,8 @@ export function headFromArtifact(artifact: Artifact, k: number): RankingHeadFact
     itemBias: requireArray(artifact, 'rank.itemBias', Float64Array, items),
     p: requireArray(artifact, 'rank.p', Float32Array, users * k),
     q: requireArray(artifact, 'rank.q', Float32Array, items * k),
+    userCount: artifact.arrays['rank.userCount']
+      ? requireArray(artifact, 'rank.userCount', Int32Array, users)
+      : null,
   };
 }

@@ -257,3 +257,110 @@ export function foldInAllRankUser(
   for (let f = 0; f < d; f++) out[f] = b[f];
   return out;
 }
+
+/**
+ * Imputed-pair weight of every training user with `userCount[u]` ratings among `items` items:
+ * w_u = c_u / (items − m_u), c_u = min(items − m_u, round(ratio · m_u)), the expected number of
+ * times per epoch that user u draws any given item they have not rated.
+ */
+export function missingWeights(userCount: ArrayLike<number>, items: number, ratio: number): Float64Array {
+  const out = new Float64Array(userCount.length);
+  for (let u = 0; u < userCount.length; u++) {
+    const m = userCount[u];
+    if (!(m > 0) || m >= items) continue;
+    out[u] = Math.min(items - m, Math.round(ratio * m)) / (items - m);
+  }
+  return out;
+}
+
+/**
+ * Weighted Gram matrix and right-hand side over every training user for the AllRank fold-in of
+ * an item: G = Σ_u w_u x_u x_uᵀ, g = Σ_u w_u x_u (missingRating − mean − b_u), with
+ * x_u = [1, v_u], and W = Σ_u w_u.
+ */
+export interface AllUsersGram extends AllItemsGram {
+  weightSum: number;
+}
+
+export function allUsersGram(
+  v: Float32Array,
+  k: number,
+  userBias: Float64Array,
+  mean: number,
+  missingRating: number,
+  userWeight: Float64Array,
+): AllUsersGram {
+  const d = k + 1;
+  const gram = new Float64Array(d * d);
+  const rhs = new Float64Array(d);
+  const x = new Float64Array(d);
+  x[0] = 1;
+  let weightSum = 0;
+  for (let u = 0; u < userBias.length; u++) {
+    const w = userWeight[u];
+    if (!(w > 0)) continue;
+    weightSum += w;
+    for (let f = 0; f < k; f++) x[f + 1] = v[u * k + f];
+    const t = w * (missingRating - mean - userBias[u]);
+    for (let r = 0; r < d; r++) {
+      rhs[r] += x[r] * t;
+      const wr = w * x[r];
+      for (let c = 0; c <= r; c++) gram[r * d + c] += wr * x[c];
+    }
+  }
+  for (let r = 0; r < d; r++) for (let c = r + 1; c < d; c++) gram[r * d + c] = gram[c * d + r];
+  return { gram, rhs, weightSum };
+}
+
+/**
+ * Fold-in of an item into a ranking head, the mirror of foldInAllRankUser: with the user side
+ * fixed, the (b, q) minimising
+ *
+ *   Σ_{u rated} (t_u − b − v_u·q)² + Σ_{u not rated} w_u (t^m_u − b − v_u·q)²
+ *     + (regBias b² + regFactor |q|²) (n + Σ_{u not rated} w_u),
+ *
+ * the stationary point of the head's SGD for an item rated by n users, where the training user u
+ * would have drawn it as an imputed pair w_u times per epoch (see missingWeights). `targets[h]`
+ * is the rating of user users[h] minus the head's mean and that user's bias;
+ * `missingTargets[h]` the same for the imputed rating. Returns [b, q_0 .. q_{k−1}].
+ */
+export function foldInAllRankItem(
+  users: Int32Array,
+  targets: Float64Array,
+  missingTargets: Float64Array,
+  count: number,
+  v: Float32Array,
+  k: number,
+  all: AllUsersGram,
+  userWeight: Float64Array,
+  regBias: number,
+  regFactor: number,
+): Float32Array {
+  const d = k + 1;
+  const out = new Float32Array(d);
+  if (count === 0) return out;
+  const a = Float64Array.from(all.gram);
+  const b = Float64Array.from(all.rhs);
+  let visits = count + all.weightSum;
+  const x = new Float64Array(d);
+  x[0] = 1;
+  for (let h = 0; h < count; h++) {
+    const u = users[h];
+    const w = userWeight[u];
+    visits -= w;
+    for (let f = 0; f < k; f++) x[f + 1] = v[u * k + f];
+    const rhs = targets[h] - w * missingTargets[h];
+    for (let r = 0; r < d; r++) {
+      const xr = x[r];
+      if (xr === 0) continue;
+      b[r] += xr * rhs;
+      const row = r * d;
+      for (let col = 0; col < d; col++) a[row + col] += (1 - w) * xr * x[col];
+    }
+  }
+  a[0] += Math.max(regBias * visits, 1e-9);
+  for (let f = 1; f < d; f++) a[f * d + f] += Math.max(regFactor * visits, 1e-9);
+  if (!solveSpd(a, b, d)) return out;
+  for (let f = 0; f < d; f++) out[f] = b[f];
+  return out;
+}

@@ -19,7 +19,10 @@
  * (see mf-sgd), or in JavaScript where that is missing.
  *
  * Training users are scored from the stored p_u + z_u. A user unknown to the model is folded in:
- * z from their history's items, then (b_u, p_u) by the ridge solve with the item side fixed.
+ * z from their history's items, then (b_u, p_u) by the ridge solve with the item side fixed. An
+ * item unknown to the model is folded in from the users who rated it by the ridge solve of
+ * (b_i, q_i) with their full vectors p_u + z_u fixed (foldInItem, see biased-factor-model.ts);
+ * its implicit factor y_i stays unknown, so it does not enter those users' z_u.
  */
 import type { InteractionData } from '../../data/interactions.js';
 import { Rng } from '../../ingest/prng.js';
@@ -33,6 +36,7 @@ import {
   headArrays,
   headExtra,
   headFromArtifact,
+  rankingHeadArrays,
   zeroUnrated,
   type RankingHeadFactors,
   type SgdFitOptions,
@@ -340,18 +344,16 @@ export class SvdppModel extends BiasedFactorModel {
       info,
       itemIds,
       scale,
-      { k: f.k, userBias: f.userBias, itemBias: f.itemBias, userVectors: f.userVec, q: f.q },
-      head && {
-        k: head.k,
-        userBias: head.userBias,
-        itemBias: head.itemBias,
-        userVectors: head.p,
-        q: head.q,
-        mean: head.mean,
-        sampling: params,
-        regUserBias: params.regUserBias,
-        regUserFactors: params.regUserFactors,
+      {
+        k: f.k,
+        userBias: f.userBias,
+        itemBias: f.itemBias,
+        userVectors: f.userVec,
+        q: f.q,
+        regItemBias: params.regItemBias,
+        regItemFactors: params.regItemFactors,
       },
+      head && rankingHeadArrays(head, params),
     );
   }
 

@@ -14,6 +14,7 @@ import { PopularityModel } from '../../../src/models/popularity/popularity.js';
 import { trainingContext } from '../../../src/models/recommend.js';
 import { createModel, modelFamily } from '../../../src/models/registry.js';
 import { foldInOverlap, loadU1, ndcgU1 } from './movielens-u1.js';
+import { expectToyItemFoldIn, heldOutFigures } from './item-fold-in-checks.js';
 import { artifactBytes, clusterData, context, expectClustersLearnt, roundTrip, scoreBytes } from './toy.js';
 
 const TOY = { factors: 8, epochs: 300, learningRate: 0.1, threads: 1 };
@@ -214,5 +215,23 @@ describe.skipIf(!u1)('BprModel on MovieLens 100K u1', () => {
       norm += simd[i] ** 2;
     }
     expect(Math.sqrt(diff / norm)).toBeLessThan(1e-3);
+  });
+});
+
+describe('BprModel item fold-in', () => {
+  it('folds in an item from its users, deterministically, towards its fitted vector', () => {
+    const data = clusterData();
+    expectToyItemFoldIn(BprModel.fit(data, TOY), data);
+  });
+});
+
+describe.skipIf(!u1)('BprModel item fold-in on MovieLens 100K u1, film 98 left out', () => {
+  it('ranks the film for its users above other users, as a model trained with it does', () => {
+    if (!u1) return;
+    const f = heldOutFigures(u1.base, '98', (d) => BprModel.fit(d, { threads: 1, epochs: 30 }));
+    expect(f.auc).toBeGreaterThan(0.8);
+    expect(f.auc).toBeGreaterThan(f.trainedAuc - 0.03);
+    expect(f.correlation).toBeGreaterThan(0.8);
+    expect(f.cosine).toBeGreaterThan(0.8);
   });
 });

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InteractionData } from '../../../src/data/interactions.js';
 import { ValidationError } from '../../../src/domain/errors.js';
+import { readRatingFile } from '../../../src/eval/rating-file.js';
 import { BaselineModel } from '../../../src/models/rating/baseline.js';
 import { fitMfRankingHead, fitMfSgd, MfSgdModel } from '../../../src/models/rating/mf-sgd.js';
 import { ratingSet } from '../../../src/models/rating/rating-kit.js';
@@ -15,6 +17,18 @@ import {
   splitRows,
   syntheticRatings,
 } from './fixtures.js';
+import {
+  auc,
+  correlation,
+  cosine,
+  directItemFoldIn,
+  holdOutItem,
+  maxDifference,
+  row,
+  userMap,
+  userScores,
+  type RidgeModelView,
+} from './item-fold-in-kit.js';
 
 /** Root mean squared difference of two models' scores for the users' training contexts. */
 function scoreDifference(a: Recommender, b: Recommender, data: InteractionData, users: number): number {
@@ -170,6 +184,85 @@ describe('mf-sgd', () => {
         for (let i = 0; i < 50; i++) expect(headed.predict(u, i)).toBe(m.predict(u, i));
       // A user folded into the ranking head scores close to the learned one.
       expect(scoreDifference(headed, headed, ml, 100)).toBeLessThan(0.15);
+    });
+  });
+});
+
+describe('mf-sgd item fold-in', () => {
+  const rows = syntheticRatings(11, 300, 150, 0.2);
+  const h = holdOutItem(rows, 'i7');
+  const params = { factors: 8, epochs: 60, learningRate: 0.02, reg: 0.1, regItemFactors: 0.07, decay: 0.97 };
+  const m = MfSgdModel.fit(h.without, params);
+  const view = (model: MfSgdModel, data: InteractionData): RidgeModelView => {
+    const p = MfSgdModel.resolveParams(params);
+    const head = model.rankingHead;
+    return {
+      k: 8,
+      mean: ratingSet(data).mean,
+      userBias: model.factors.userBias,
+      userVectors: model.factors.p,
+      head: head && { mean: head.mean, userBias: head.userBias, p: head.p },
+      regItemBias: p.regItemBias,
+      regItemFactors: p.regItemFactors,
+      missingRatio: p.missingRatio,
+      missingRating: p.missingRating,
+    };
+  };
+
+  it('solves the ridge problems of both heads for an item left out of training', () => {
+    const v = m.foldInItem(h.users, h.weights);
+    expect(v).toHaveLength(18);
+    const direct = directItemFoldIn(view(m, h.without), h);
+    expect(maxDifference(v.subarray(0, 9), direct.rating)).toBeLessThan(1e-4);
+    expect(maxDifference(v.subarray(9), direct.ranking ?? [])).toBeLessThan(1e-4);
+    expect(m.foldInRatingItem(h.users, h.weights)).toEqual(v.subarray(0, 9));
+    // Repeated users count once (first entry), unknown users and non-positive weights are skipped.
+    const users = Int32Array.from([...h.users, h.users[0], 99999, -1]);
+    const weights = Float32Array.from([...h.weights, 1, 5, 5]);
+    expect(m.foldInItem(users, weights)).toEqual(v);
+    const plain = MfSgdModel.fit(h.without, { ...params, missingRatio: 0 });
+    expect(plain.foldInItem(h.users, h.weights)).toEqual(v.subarray(0, 9));
+    expect(plain.foldInRankingItem(h.users, h.weights)).toBeNull();
+  });
+
+  it('folds in the same after save and load, and without stored rating counts', () => {
+    const v = m.foldInItem(h.users, h.weights);
+    const artifact = roundTrip(m.toArtifact());
+    expect(MfSgdModel.fromArtifact(artifact).foldInItem(h.users, h.weights)).toEqual(v);
+    delete artifact.arrays['rank.userCount'];
+    const old = MfSgdModel.fromArtifact(artifact).foldInItem(h.users, h.weights);
+    expect(old.subarray(0, 9)).toEqual(v.subarray(0, 9));
+    expect(cosine(old.subarray(10), v.subarray(10))).toBeGreaterThan(0.95);
+  });
+
+  it('folds in a trained item close to its fitted factors', () => {
+    const full = MfSgdModel.fit(h.full, { ...params, epochs: 120 });
+    const v = full.foldInItem(h.fullUsers, h.weights);
+    const i = h.fullItem;
+    expect(cosine(v.subarray(1, 9), row(full.factors.q, i, 8))).toBeGreaterThan(0.9);
+    expect(Math.abs(v[0] - full.factors.itemBias[i])).toBeLessThan(0.1);
+    const head = full.rankingHead;
+    expect(cosine(v.subarray(10), row(head?.q ?? new Float32Array(0), i, 8))).toBeGreaterThan(0.9);
+  });
+
+  describe.skipIf(!ml100kAvailable)('on MovieLens 100K u1.base, film 98 left out', () => {
+    it('ranks the film for its raters above other users, as a model trained with it does', () => {
+      const ml = holdOutItem(readRatingFile(path.resolve('../shared/data/ml-100k/u1.base')), '98');
+      const settings = { factors: 20, epochs: 30 };
+      const model = MfSgdModel.fit(ml.without, settings);
+      const head = model.rankingHead;
+      if (!head) throw new Error('no ranking head');
+      const v = model.foldInItem(ml.users, ml.weights);
+      const scores = userScores(head.p, 20, v.subarray(22), head.userBias);
+      expect(auc(scores, ml.users)).toBeGreaterThan(0.8);
+      const full = MfSgdModel.fit(ml.full, settings);
+      const fullHead = full.rankingHead;
+      if (!fullHead) throw new Error('no ranking head');
+      const trained = userScores(fullHead.p, 20, row(fullHead.q, ml.fullItem, 20), fullHead.userBias);
+      expect(correlation(scores, trained, userMap(ml.without, ml.full))).toBeGreaterThan(0.7);
+      const refolded = full.foldInItem(ml.fullUsers, ml.weights);
+      expect(cosine(refolded.subarray(1, 21), row(full.factors.q, ml.fullItem, 20))).toBeGreaterThan(0.9);
+      expect(cosine(refolded.subarray(22), row(fullHead.q, ml.fullItem, 20))).toBeGreaterThan(0.9);
     });
   });
 });

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readRatingFile } from '../../../src/eval/rating-file.js';
 import { Rng } from '../../../src/ingest/prng.js';
 import { BaselineModel } from '../../../src/models/rating/baseline.js';
 import { MfSgdModel } from '../../../src/models/rating/mf-sgd.js';
@@ -20,6 +22,18 @@ import {
   splitRows,
   syntheticRatings,
 } from './fixtures.js';
+import {
+  auc,
+  correlation,
+  cosine,
+  directItemFoldIn,
+  holdOutItem,
+  maxDifference,
+  row,
+  userMap,
+  userScores,
+  type RidgeModelView,
+} from './item-fold-in-kit.js';
 
 /**
  * SVD++ as usually written: every rating updates every y_j of the user's items at once (cost
@@ -160,6 +174,65 @@ describe('svdpp', () => {
       expect(rmse).toBeLessThan(rmseOn(MfSgdModel.fit(ml, settings), ml, mlHeld));
       const { learned, folded } = foldInRmse(m, ml, mlHeld);
       expect(Math.abs(folded - learned)).toBeLessThan(0.01);
+    });
+  });
+});
+
+describe('svdpp item fold-in', () => {
+  const rows = syntheticRatings(21, 300, 150, 0.2);
+  const h = holdOutItem(rows, 'i4');
+  const params = { factors: 8, epochs: 60, learningRate: 0.02, reg: 0.1, regItemBias: 0.05, decay: 0.97 };
+
+  it('solves the ridge problems of both heads with the full user vectors p_u + z_u', () => {
+    const m = SvdppModel.fit(h.without, params);
+    const p = SvdppModel.resolveParams(params);
+    const head = m.rankingHead;
+    const view: RidgeModelView = {
+      k: 8,
+      mean: ratingSet(h.without).mean,
+      userBias: m.factors.userBias,
+      userVectors: m.factors.userVec,
+      head: head && { mean: head.mean, userBias: head.userBias, p: head.p },
+      regItemBias: p.regItemBias,
+      regItemFactors: p.regItemFactors,
+      missingRatio: p.missingRatio,
+      missingRating: p.missingRating,
+    };
+    const v = m.foldInItem(h.users, h.weights);
+    expect(v).toHaveLength(18);
+    const direct = directItemFoldIn(view, h);
+    expect(maxDifference(v.subarray(0, 9), direct.rating)).toBeLessThan(1e-4);
+    expect(maxDifference(v.subarray(9), direct.ranking ?? [])).toBeLessThan(1e-4);
+    expect(SvdppModel.fromArtifact(roundTrip(m.toArtifact())).foldInItem(h.users, h.weights)).toEqual(v);
+  });
+
+  it('folds in a trained item close to its fitted factors', () => {
+    const full = SvdppModel.fit(h.full, { ...params, epochs: 120 });
+    const v = full.foldInItem(h.fullUsers, h.weights);
+    expect(cosine(v.subarray(1, 9), row(full.factors.q, h.fullItem, 8))).toBeGreaterThan(0.9);
+    expect(
+      cosine(v.subarray(10), row(full.rankingHead?.q ?? new Float32Array(0), h.fullItem, 8)),
+    ).toBeGreaterThan(0.9);
+  });
+
+  describe.skipIf(!ml100kAvailable)('on MovieLens 100K u1.base, film 98 left out', () => {
+    it('ranks the film for its raters above other users, as a model trained with it does', () => {
+      const ml = holdOutItem(readRatingFile(path.resolve('../shared/data/ml-100k/u1.base')), '98');
+      const settings = { factors: 20, epochs: 30 };
+      const model = SvdppModel.fit(ml.without, settings);
+      const head = model.rankingHead;
+      if (!head) throw new Error('no ranking head');
+      const v = model.foldInItem(ml.users, ml.weights);
+      const scores = userScores(head.p, 20, v.subarray(22), head.userBias);
+      expect(auc(scores, ml.users)).toBeGreaterThan(0.8);
+      const full = SvdppModel.fit(ml.full, settings);
+      const fullHead = full.rankingHead;
+      if (!fullHead) throw new Error('no ranking head');
+      const trained = userScores(fullHead.p, 20, row(fullHead.q, ml.fullItem, 20), fullHead.userBias);
+      expect(correlation(scores, trained, userMap(ml.without, ml.full))).toBeGreaterThan(0.7);
+      const refolded = full.foldInItem(ml.fullUsers, ml.weights);
+      expect(cosine(refolded.subarray(1, 21), row(full.factors.q, ml.fullItem, 20))).toBeGreaterThan(0.9);
+      expect(cosine(refolded.subarray(22), row(fullHead.q, ml.fullItem, 20))).toBeGreaterThan(0.9);
     });
   });
 });
