@@ -11,6 +11,7 @@ import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
+import { ruleRoutes } from './routes/rules.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -74,5 +75,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(eventTypeRoutes, deps);
   await app.register(recommendRoutes, deps);
   await app.register(modelRoutes, deps);
+  await app.register(ruleRoutes, deps);
   return app as unknown as App;
 }

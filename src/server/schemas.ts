@@ -75,7 +75,21 @@ export const RecommendedItemJson = Type.Object({
   itemId: Type.String(),
   score: Type.Number(),
   rank: Type.Integer(),
-  source: Type.String({ description: 'The model that proposed the item' }),
+  source: Type.String({ description: 'The model or candidate source that proposed the item' }),
+  sources: Type.Optional(
+    Type.Array(Type.String(), { description: 'Every candidate source that proposed it' }),
+  ),
+  explanations: Type.Optional(
+    Type.Array(
+      Type.Object({
+        kind: Type.String(),
+        text: Type.String(),
+        itemId: Type.Optional(Type.String()),
+        category: Type.Optional(Type.String()),
+      }),
+      { description: 'Why the item is on the list' },
+    ),
+  ),
 });
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -5,6 +5,9 @@ import { loadModel } from '../models/registry.js';
 import { effectiveParams, readSettings } from '../models/settings-file.js';
 import { DEFAULT_MODELS, trainModels } from '../models/training.js';
 import type { Store } from '../store/store.js';
+import path from 'node:path';
+import { modelNames } from '../models/registry.js';
+import { PipelineService } from './pipeline-service.js';
 import { RecommendationService } from './recommendation-service.js';
 
 export interface TrainRequest {
@@ -22,6 +25,8 @@ export interface TrainRequest {
 export class Engine {
   readonly service: RecommendationService;
   readonly repo: ArtifactRepository;
+  /** The multi-stage pipeline over the loaded models, with the placements' business rules. */
+  readonly pipelines: PipelineService;
   private training = false;
 
   constructor(
@@ -30,17 +35,25 @@ export class Engine {
   ) {
     this.service = new RecommendationService(store);
     this.repo = new ArtifactRepository(modelsDir);
+    this.pipelines = new PipelineService(store, this.service, path.dirname(modelsDir));
   }
 
   /** Loads the event types and the latest saved version of every model family. */
   async start(): Promise<void> {
     await this.service.refreshEventTypes();
     const models: Recommender[] = [];
-    for (const name of DEFAULT_MODELS) {
-      const path = this.repo.latest(name);
-      if (path) models.push(loadModel(path));
+    const names = [...DEFAULT_MODELS, ...modelNames().filter((n) => !DEFAULT_MODELS.includes(n))];
+    for (const name of names) {
+      const file = this.repo.latest(name);
+      if (file) models.push(loadModel(file));
     }
-    if (models.length > 0) await this.service.swap(models);
+    if (models.length > 0) await this.swapIn(models);
+  }
+
+  /** Serves these models from now on, in the direct service and in the pipeline. */
+  private async swapIn(models: Recommender[]): Promise<void> {
+    await this.service.swap(models);
+    await this.pipelines.rebuild(models);
   }
 
   async train(request: TrainRequest = {}): Promise<Recommender[]> {
@@ -61,7 +74,7 @@ export class Engine {
       });
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
       for (const m of result.models) byName.set(m.info.name, m);
-      await this.service.swap([...byName.values()]);
+      await this.swapIn([...byName.values()]);
       return result.models;
     } finally {
       this.training = false;
@@ -72,15 +85,15 @@ export class Engine {
   async load(names: readonly string[]): Promise<void> {
     const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
     for (const name of names) {
-      const path = this.repo.latest(name);
-      if (!path)
+      const file = this.repo.latest(name);
+      if (!file)
         throw new KindredError(
           'NOT_READY',
           `model '${name}' has no trained version: run kindred train --models ${name}`,
         );
-      byName.set(name, loadModel(path));
+      byName.set(name, loadModel(file));
     }
-    await this.service.swap([...byName.values()]);
+    await this.swapIn([...byName.values()]);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,154 @@
+/**
+ * Serves placements through the multi-stage pipeline: builds the catalogue snapshot and the
+ * pipelines from the loaded models, keeps the business rules of every placement compiled, and
+ * answers requests from the user's live history and attributes.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Item } from '../domain/types.js';
+import type { Recommender } from '../models/model.js';
+import { buildCatalog, type Catalog } from '../pipeline/catalog.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { buildPipelines, PLACEMENTS } from '../pipeline/placements.js';
+import { requestContext, type RequestParams } from '../pipeline/request-context.js';
+import { FileRuleRepository, RuleService, type CompiledRule } from '../pipeline/rules/index.js';
+import type { Explanation, StageTrace } from '../pipeline/types.js';
+import type { Store } from '../store/store.js';
+import type { RecommendationService } from './recommendation-service.js';
+
+/** How many of the user's latest events the pipeline reads. */
+const HISTORY_LIMIT = 1000;
+
+export interface PipelineItem {
+  itemId: string;
+  score: number;
+  rank: number;
+  /** The first source that proposed the item. */
+  source: string;
+  sources: string[];
+  explanations: Explanation[];
+}
+
+export interface PipelineRecommendation {
+  recommendationId: string;
+  userId: string;
+  placement: string;
+  items: PipelineItem[];
+  /** Debug mode only: every stage with its timing and candidate count. */
+  trace?: StageTrace[];
+  /** Debug mode only: candidates proposed per source. */
+  sources?: Record<string, number>;
+}
+
+export type PipelineRequest = Omit<RequestParams, 'userIndex' | 'user' | 'now'>;
+
+export class PipelineService {
+  readonly rules: RuleService;
+  private pipelines: Map<string, Pipeline> | null = null;
+  private catalog: Catalog | null = null;
+  private userIndex = new Map<string, number>();
+  private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly recommendations: RecommendationService,
+    dataDir: string,
+  ) {
+    this.rules = new RuleService(new FileRuleRepository(path.join(dataDir, 'rules.json')));
+  }
+
+  get ready(): boolean {
+    return this.pipelines !== null;
+  }
+
+  /** Rebuilds the catalogue and every pipeline over the given models (those sharing one item order). */
+  async rebuild(models: readonly Recommender[]): Promise<void> {
+    const reference = models.find((m) => m.info.name === 'popularity') ?? models[0];
+    if (!reference) {
+      this.pipelines = null;
+      return;
+    }
+    const ids = reference.itemIds;
+    const usable = new Map<string, Recommender>();
+    for (const m of models) {
+      if (m.itemIds.length === ids.length && m.itemIds.every((id, i) => id === ids[i]))
+        usable.set(m.info.name, m);
+    }
+    const items: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.store.listItems({ limit: 1000, cursor });
+      items.push(...page.rows);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const catalog = buildCatalog(ids, items);
+    this.userIndex = new Map();
+    for (const m of usable.values()) {
+      const userIds = (m as Partial<{ userIds: readonly string[] }>).userIds;
+      if (Array.isArray(userIds) && userIds.length === m.info.users) {
+        userIds.forEach((u, i) => this.userIndex.set(u, i));
+        break;
+      }
+    }
+    await this.refreshRules();
+    this.catalog = catalog;
+    this.pipelines = buildPipelines({
+      catalog,
+      models: usable,
+      rules: (placement) => this.compiledRules.get(placement) ?? [],
+    });
+  }
+
+  /** Re-reads and compiles the rules of every placement that has any. */
+  async refreshRules(): Promise<void> {
+    const names = new Set<string>([...PLACEMENTS, ...(await this.rules.placements())]);
+    for (const p of names) this.compiledRules.set(p, await this.rules.rulesFor(p));
+  }
+
+  /** Keeps availability, stock and price of the snapshot in step with item writes and deletes. */
+  itemChanged(item: {
+    id: string;
+    available?: boolean;
+    attributes?: Readonly<Record<string, unknown>>;
+  }): void {
+    const c = this.catalog;
+    const i = c?.indexOf.get(item.id);
+    if (!c || i === undefined) return;
+    c.available[i] = item.available === false ? 0 : 1;
+    const stock = item.attributes?.stock;
+    const price = item.attributes?.price;
+    c.stock[i] = typeof stock === 'number' ? stock : NaN;
+    c.price[i] = typeof price === 'number' ? price : NaN;
+  }
+
+  async recommend(request: PipelineRequest): Promise<PipelineRecommendation> {
+    const pipelines = this.pipelines;
+    const catalog = this.catalog;
+    if (!pipelines || !catalog) throw new Error('the pipeline has no models yet');
+    const pipeline = pipelines.get(request.placement) ?? (pipelines.get('home') as Pipeline);
+    const [history, user] = await Promise.all([
+      this.store.userHistory(request.userId, { limit: HISTORY_LIMIT }),
+      this.store.getUser(request.userId),
+    ]);
+    const ctx = requestContext(catalog, history, this.recommendations.getEventTypes(), {
+      ...request,
+      userIndex: this.userIndex.get(request.userId) ?? -1,
+      user: user?.attributes ?? {},
+    });
+    const result = pipeline.run(ctx);
+    return {
+      recommendationId: randomUUID(),
+      userId: request.userId,
+      placement: request.placement,
+      items: result.items.map((it, r) => ({
+        itemId: it.itemId,
+        score: it.score,
+        rank: r + 1,
+        source: it.sources[0] ?? pipeline.sourceNames[0] ?? 'none',
+        sources: it.sources,
+        explanations: it.explanations,
+      })),
+      ...(request.debug ? { trace: result.trace, sources: result.contributed } : {}),
+    };
+  }
+}

@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/server/app.js';
+import { Engine } from '../../src/serving/engine.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+interface Rec {
+  recommendationId: string;
+  items: {
+    itemId: string;
+    rank: number;
+    sources: string[];
+    explanations: { kind: string; text: string }[];
+  }[];
+  trace?: { stage: string; ms: number; candidates: number }[];
+  sources?: Record<string, number>;
+}
+interface ErrorReply {
+  error: { code: string; message: string; details?: { field: string; message: string }[] };
+}
+
+/** Runners (r*) buy running gear, cooks (c*) kitchen gear; 'shirt' is a popular running item. */
+const ITEMS = [
+  ...['shoe', 'sock', 'cap', 'shirt', 'band', 'bottle'].map((id) => ({
+    id,
+    title: `Running ${id}`,
+    categories: ['running'],
+    attributes: { price: 20, stock: 10 },
+  })),
+  ...['pan', 'knife', 'pot', 'board'].map((id) => ({
+    id,
+    title: `Kitchen ${id}`,
+    categories: ['kitchen'],
+    attributes: { price: 40, stock: 10 },
+  })),
+];
+
+let dir: string;
+let engine: Engine;
+let app: App;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'kindred-pipeline-api-'));
+  const store = new SqliteStore(path.join(dir, 'k.db'));
+  await store.init();
+  engine = new Engine(store, path.join(dir, 'models'));
+  await engine.start();
+  app = await buildApp({ engine });
+  await app.inject({ method: 'POST', url: '/items', payload: ITEMS });
+  const events: { userId: string; itemId: string; type: string; timestamp: number }[] = [];
+  const running = ['shoe', 'sock', 'cap', 'shirt', 'band', 'bottle'];
+  const kitchen = ['pan', 'knife', 'pot', 'board'];
+  let t = 1_700_000_000_000;
+  for (let u = 0; u < 12; u++) {
+    const own = u < 8 ? running : kitchen;
+    for (let j = 0; j < 3; j++)
+      events.push({
+        userId: `${u < 8 ? 'r' : 'c'}${u}`,
+        itemId: own[(u + j) % own.length],
+        type: 'purchase',
+        timestamp: (t += 1000),
+      });
+  }
+  await app.inject({ method: 'POST', url: '/events', payload: events });
+  const trained = await app.inject({ method: 'POST', url: '/models/train', payload: {} });
+  expect(trained.statusCode).toBe(200);
+});
+
+afterAll(async () => {
+  await app.close();
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('/recommend through the pipeline', () => {
+  it('explains every item and, in debug mode, traces every stage', async () => {
+    const res = await app.inject('/recommend/r0?k=3&debug=true');
+    expect(res.statusCode).toBe(200);
+    const body = res.json<Rec>();
+    expect(body.items).toHaveLength(3);
+    for (const it of body.items) {
+      expect(it.explanations.length).toBeGreaterThan(0);
+      expect(it.sources.length).toBeGreaterThan(0);
+      expect(it.itemId).not.toMatch(/pan|knife|pot|board/);
+    }
+    expect(body.trace!.map((s) => s.stage)).toEqual(['candidates', 'filters', 'rank', 'explain']);
+    expect(body.sources!['item-knn']).toBeGreaterThan(0);
+    const plain = (await app.inject('/recommend/r0?k=3')).json<Rec>();
+    expect(plain.trace).toBeUndefined();
+    expect(plain.recommendationId).not.toBe(body.recommendationId);
+  });
+
+  it('applies request filters: category exclusions and explicit exclusions', async () => {
+    const res = (await app.inject('/recommend/r0?k=10&excludeCategories=running&exclude=pot')).json<Rec>();
+    expect(res.items.length).toBeGreaterThan(0);
+    expect(res.items.every((i) => ['pan', 'knife', 'board'].includes(i.itemId))).toBe(true);
+  });
+
+  it('drops an item as soon as its stock runs out', async () => {
+    const before = (await app.inject('/recommend/r0?k=10')).json<Rec>().items.map((i) => i.itemId);
+    const victim = before[0];
+    await app.inject({ method: 'PATCH', url: `/items/${victim}`, payload: { attributes: { stock: 0 } } });
+    const after = (await app.inject('/recommend/r0?k=10')).json<Rec>().items.map((i) => i.itemId);
+    expect(after).not.toContain(victim);
+    await app.inject({ method: 'PATCH', url: `/items/${victim}`, payload: { attributes: { stock: 5 } } });
+  });
+});
+
+describe('business rules by API', () => {
+  it('pins an item, keeps every version and rolls back', async () => {
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/placements/home/rules',
+      payload: {
+        rules: [{ id: 'pan-first', action: 'pin', where: 'item.id == "pan"', slot: 1 }],
+        comment: 'campaign',
+      },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json<{ version: number }>().version).toBe(1);
+    const pinned = (await app.inject('/recommend/r0?k=3')).json<Rec>();
+    expect(pinned.items[0].itemId).toBe('pan');
+    const otherPlacement = (await app.inject('/recommend/r0?k=3&placement=email')).json<Rec>();
+    expect(otherPlacement.items[0].itemId).not.toBe('pan');
+
+    const cleared = await app.inject({
+      method: 'PUT',
+      url: '/placements/home/rules',
+      payload: { rules: [], expectedVersion: 1 },
+    });
+    expect(cleared.json<{ version: number }>().version).toBe(2);
+    expect((await app.inject('/recommend/r0?k=3')).json<Rec>().items[0].itemId).not.toBe('pan');
+
+    const stale = await app.inject({
+      method: 'PUT',
+      url: '/placements/home/rules',
+      payload: { rules: [], expectedVersion: 1 },
+    });
+    expect(stale.statusCode).toBe(409);
+
+    const back = await app.inject({
+      method: 'POST',
+      url: '/placements/home/rules/rollback',
+      payload: { version: 1 },
+    });
+    expect(back.json<{ version: number; restoredFrom: number }>()).toMatchObject({
+      version: 3,
+      restoredFrom: 1,
+    });
+    expect((await app.inject('/recommend/r0?k=3')).json<Rec>().items[0].itemId).toBe('pan');
+    const versions = (await app.inject('/placements/home/rules/versions')).json<{ versions: unknown[] }>()
+      .versions;
+    expect(versions).toHaveLength(3);
+  });
+
+  it('rejects a bad rule with the field and the position of the error', async () => {
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/placements/home/rules',
+      payload: { rules: [{ id: 'x', action: 'boost', where: 'item.price < (3' }] },
+    });
+    expect(res.statusCode).toBe(400);
+    const err = res.json<ErrorReply>().error;
+    expect(err.code).toBe('VALIDATION_ERROR');
+    expect(JSON.stringify(err)).toContain('rules/0/where');
+  });
+});
