@@ -32,8 +32,8 @@ export interface PipelineStages {
   filters: CandidateFilter[];
   ranker: Ranker;
   diversify?: Diversifier;
-  /** The rules in force now (re-read per request, so edits apply at once). */
-  rules?: () => readonly CompiledRule[];
+  /** The rules in force now for the request's placement (re-read per request, so edits apply at once). */
+  rules?: (placement: string) => readonly CompiledRule[];
   /** How many ranked candidates go on to diversity and rules (default max(100, 5 K)). */
   shortlist?: number;
 }
@@ -109,7 +109,7 @@ export class Pipeline {
       stamp('diversity');
     }
 
-    const rules = this.stages.rules?.() ?? [];
+    const rules = this.stages.rules?.(ctx.placement) ?? [];
     if (rules.length > 0) {
       const candidates: RuleCandidate[] = Array.from(order, (slot) => ({
         slot,

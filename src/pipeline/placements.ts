@@ -192,7 +192,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
         sources,
         filters,
         ranker,
-        rules: b.rules ? () => b.rules!(placement) : undefined,
+        rules: b.rules,
       }),
     );
   }
