@@ -14,12 +14,17 @@ import { PopularityModel } from './popularity/popularity.js';
 import { TrendingModel } from './popularity/trending.js';
 import { RATING_FAMILIES } from './rating/families.js';
 
+/** Hears about a fit as it goes (families that train in iterations report each one). */
+export interface FitObserver {
+  iteration?(index: number, seconds: number): void;
+}
+
 export interface ModelFamily {
   name: string;
   /** Validates parameters and fills in defaults; throws ValidationError. */
   resolveParams(params?: Params): object;
   /** Fits the model; heavy families work on worker threads and keep the caller responsive. */
-  fit(data: InteractionData, params?: Params): Promise<SavableRecommender>;
+  fit(data: InteractionData, params?: Params, observer?: FitObserver): Promise<SavableRecommender>;
   fromArtifact(artifact: Artifact): SavableRecommender;
   /** Values worth trying for each parameter, for settings search on a validation split. */
   searchSpace?: Record<string, readonly (number | string | boolean)[]>;
@@ -57,7 +62,7 @@ const FAMILIES = new Map<string, ModelFamily>(
       {
         name: AlsModel.modelName,
         resolveParams: (p) => AlsModel.resolveParams(p),
-        fit: (data, p) => AlsModel.fit(data, p),
+        fit: (data, p, o) => AlsModel.fit(data, p, { onIteration: o?.iteration }),
         fromArtifact: (a) => AlsModel.fromArtifact(a),
         searchSpace: AlsModel.searchSpace,
       },
@@ -103,7 +108,7 @@ export function modelFamily(name: string): ModelFamily {
 export interface ModelTrainer {
   readonly name: string;
   readonly params: Params;
-  fit(data: InteractionData): Promise<SavableRecommender>;
+  fit(data: InteractionData, observer?: FitObserver): Promise<SavableRecommender>;
 }
 
 /** Binds a model family to parameters; unknown names and invalid parameters throw at once. */
@@ -111,7 +116,7 @@ export function createModel(name: string, params: Params = {}): ModelTrainer {
   const family = modelFamily(name);
   family.resolveParams(params);
   const bound = { ...params };
-  return { name, params: bound, fit: (data) => family.fit(data, bound) };
+  return { name, params: bound, fit: (data, observer) => family.fit(data, bound, observer) };
 }
 
 /** The recommender stored in an artifact, dispatched on its model name. */

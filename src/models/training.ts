@@ -53,7 +53,10 @@ export async function trainModels(store: Store, options: TrainOptions): Promise<
   const paths: string[] = [];
   for (const trainer of trainers) {
     progress(`training ${trainer.name}`);
-    const model = await trainer.fit(data);
+    const model = await trainer.fit(data, {
+      iteration: (i, seconds) =>
+        progress(`${trainer.name}: iteration ${i + 1} done in ${seconds.toFixed(2)}s`),
+    });
     const file = await options.repo.save(model);
     progress(`trained ${trainer.name} in ${model.info.fitSeconds.toFixed(2)}s, saved ${file}`);
     models.push(model);

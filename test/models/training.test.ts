@@ -71,6 +71,19 @@ describe('trainModels', () => {
     expect(repo.list().map((v) => v.name)).toEqual(['item-knn']);
   });
 
+  it('reports every iteration of an iterative model as it trains', async () => {
+    const repo = new ArtifactRepository(path.join(root, 'als'));
+    const messages: string[] = [];
+    await trainModels(store, {
+      repo,
+      models: ['als'],
+      params: { als: { factors: 4, iterations: 3 } },
+      progress: (m) => messages.push(m),
+    });
+    const its = messages.filter((m) => /^als: iteration \d+ done/.test(m));
+    expect(its.map((m) => m.split(' ')[2])).toEqual(['1', '2', '3']);
+  });
+
   it('checks names and parameters before doing any work', async () => {
     const repo = new ArtifactRepository(path.join(root, 'bad'));
     await expect(trainModels(store, { repo, models: ['popularity', 'nope'] })).rejects.toThrow(
