@@ -2,9 +2,7 @@
  * The evaluation report: one self-contained HTML page (inline styles and SVG charts, no scripts,
  * nothing fetched) rendered from an experiment's results.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import type { ExperimentResult } from '../experiment-result.js';
 import { comparisonSpec, metricsByKSpec, qualityVsTimeSpec, searchSpec } from './chart-specs.js';
 import { escapeHtml as e } from './escape.js';
@@ -156,20 +154,5 @@ ${body}
 
 /** Renders the report and replaces `file` atomically (a temporary file in the same folder, then rename). */
 export async function writeReport(result: ExperimentResult, file: string): Promise<void> {
-  const html = await renderReport(result);
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(html, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, await renderReport(result));
 }
