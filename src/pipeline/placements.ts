@@ -79,7 +79,7 @@ const LIMITS = {
   fresh: 50,
 };
 
-function first(
+export function first(
   models: ReadonlyMap<string, Recommender>,
   names: readonly string[],
 ): [string, Recommender] | null {
@@ -90,7 +90,7 @@ function first(
   return null;
 }
 
-function isEmbedding(m: Recommender): m is Recommender & EmbeddingModel {
+export function isEmbedding(m: Recommender): m is Recommender & EmbeddingModel {
   const e = m as Partial<EmbeddingModel>;
   return (
     typeof e.userVector === 'function' && typeof e.foldInUser === 'function' && typeof e.factors === 'number'

@@ -6,10 +6,20 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Item } from '../domain/types.js';
+import type { SavableRecommender } from '../models/artifact.js';
 import type { Recommender } from '../models/model.js';
 import { buildCatalog, type Catalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import { buildPipelines, PLACEMENTS } from '../pipeline/placements.js';
+import { dotProductArrays } from '../models/batch.js';
+import {
+  buildPipelines,
+  first,
+  isEmbedding,
+  PERSONAL_PREFERENCE,
+  PLACEMENTS,
+} from '../pipeline/placements.js';
+import { HnswIndex } from '../retrieval/hnsw-index.js';
+import type { VectorIndex } from '../retrieval/vector-index.js';
 import { requestContext, type RequestParams } from '../pipeline/request-context.js';
 import { FileRuleRepository, RuleService, type CompiledRule } from '../pipeline/rules/index.js';
 import type { Explanation, StageTrace } from '../pipeline/types.js';
@@ -18,6 +28,29 @@ import type { RecommendationService } from './recommendation-service.js';
 
 /** How many of the user's latest events the pipeline reads. */
 const HISTORY_LIMIT = 1000;
+/** From this many items on, the personal embedding model retrieves through an HNSW index. */
+export const ANN_MIN_ITEMS = 20_000;
+
+/**
+ * An HNSW index over the item vectors of the preferred personal model, when it scores by a plain
+ * dot product of user and item vectors and the catalogue is large enough for it to pay.
+ */
+export function annIndexes(
+  models: ReadonlyMap<string, Recommender>,
+  minItems = ANN_MIN_ITEMS,
+): Map<string, VectorIndex> {
+  const out = new Map<string, VectorIndex>();
+  const personal = first(models, PERSONAL_PREFERENCE);
+  if (!personal) return out;
+  const [name, model] = personal;
+  if (model.itemIds.length < minItems || !isEmbedding(model)) return out;
+  const savable = model as Partial<SavableRecommender>;
+  if (typeof savable.toArtifact !== 'function') return out;
+  const dot = dotProductArrays(savable.toArtifact(), model.info.users);
+  if (!dot || dot.itemBias || dot.factors !== model.factors) return out;
+  out.set(name, HnswIndex.build(dot.itemFactors, model.itemIds.length, dot.factors));
+  return out;
+}
 
 export interface PipelineItem {
   itemId: string;
@@ -53,6 +86,8 @@ export class PipelineService {
     private readonly store: Store,
     private readonly recommendations: RecommendationService,
     dataDir: string,
+    /** Catalogue size from which retrieval goes through an ANN index (KINDRED_ANN_MIN_ITEMS). */
+    private readonly annMinItems = Number(process.env.KINDRED_ANN_MIN_ITEMS ?? ANN_MIN_ITEMS),
   ) {
     this.rules = new RuleService(new FileRuleRepository(path.join(dataDir, 'rules.json')));
   }
@@ -95,6 +130,7 @@ export class PipelineService {
     this.pipelines = buildPipelines({
       catalog,
       models: usable,
+      indexes: annIndexes(usable, this.annMinItems),
       rules: (placement) => this.compiledRules.get(placement) ?? [],
     });
   }

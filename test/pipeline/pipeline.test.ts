@@ -179,3 +179,25 @@ describe('pipeline on a hand-made catalogue', () => {
     expect(cart[0].itemId.charAt(0)).toBe('s');
   });
 });
+
+describe('ANN retrieval in the pipeline', () => {
+  it('retrieves through an HNSW index over the embedding model and agrees with exact scoring', async () => {
+    const { annIndexes } = await import('../../src/serving/pipeline-service.js');
+    const als = await createModel('als', { factors: 8, iterations: 10 }).fit(data);
+    const withAls = new Map(models);
+    withAls.delete('ease');
+    withAls.set('als', als);
+    const indexes = annIndexes(withAls, 1);
+    expect([...indexes.keys()]).toEqual(['als']);
+    expect(indexes.get('als')!.kind).toBe('hnsw');
+    const ann = buildPipelines({ catalog, models: withAls, indexes, now: NOW });
+    const exact = buildPipelines({ catalog, models: withAls, now: NOW });
+    const h = history('h1', 'h2');
+    const a = run(ann, 'home', h, { k: 5, userIndex: data.users.index('u1') });
+    const e = run(exact, 'home', h, { k: 5, userIndex: data.users.index('u1') });
+    expect(a.contributed.als).toBeGreaterThan(0);
+    expect(a.items.map((i) => i.itemId)).toEqual(e.items.map((i) => i.itemId));
+    // Below the threshold, no index is built.
+    expect(annIndexes(withAls).size).toBe(0);
+  });
+});
