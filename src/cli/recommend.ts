@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Engine } from '../serving/engine.js';
 import { createProgress } from '../ingest/progress.js';
 import { configFrom, openEngine, positiveInt, withStoreOptions, type StoreFlags } from './common.js';
@@ -24,22 +24,51 @@ async function* listed(ids: string[]): AsyncIterable<string> {
   yield* ids;
 }
 
-/** Writes `user,item,rank,score` rows for every user; returns the number of users written. */
+/** Where each user's list comes from: one model, or a placement's whole pipeline. */
+export type BatchSource =
+  { model?: string; placement?: undefined } | { placement: string; model?: undefined };
+
+/**
+ * Writes every user's list: CSV `user,item,rank,score`, or JSON lines with the sources and
+ * explanations of each item (`jsonl`). Returns the number of users written.
+ */
 export async function writeRecommendations(
   engine: Engine,
   users: AsyncIterable<string>,
   k: number,
   out: Writable,
   onUser?: () => void,
-  model?: string,
+  source: BatchSource = {},
+  format: 'csv' | 'jsonl' = 'csv',
 ): Promise<number> {
   let n = 0;
   const write = async (s: string) => {
     if (!out.write(s)) await once(out, 'drain');
   };
+  if (source.placement !== undefined) {
+    if (format === 'csv') await write('user,item,rank,score\n');
+    for await (const userId of users) {
+      const rec = await engine.pipelines.recommend({ userId, placement: source.placement, k });
+      if (format === 'jsonl') {
+        await write(JSON.stringify({ user: userId, placement: rec.placement, items: rec.items }) + '\n');
+      } else {
+        const u = csvField(userId);
+        await write(
+          rec.items
+            .map((it) => `${u},${csvField(it.itemId)},${it.rank},${Number(it.score.toPrecision(6))}\n`)
+            .join(''),
+        );
+      }
+      n++;
+      onUser?.();
+    }
+    return n;
+  }
+  if (format === 'jsonl')
+    throw new Error('--format jsonl needs --placement (explanations come from the pipeline)');
   await write('user,item,rank,score\n');
   for await (const userId of users) {
-    const rec = await engine.service.recommend(userId, k, 'batch', { model });
+    const rec = await engine.service.recommend(userId, k, 'batch', { model: source.model });
     let lines = '';
     const u = csvField(userId);
     rec.items.forEach((it, i) => {
@@ -60,13 +89,33 @@ export function recommendCommand(): Command {
     .option('--users-file <file>', 'a file with one user id per line')
     .option('-o, --out <file>', 'output CSV file (default: standard output)')
     .option('--model <name>', 'the trained model that ranks (default: item-knn, then popularity)')
+    .option(
+      '--placement <name>',
+      'run the placement pipeline instead (home, email, next, ...): sources, filters, rules',
+    )
+    .addOption(
+      new Option('--format <format>', 'csv, or jsonl with sources and explanations')
+        .choices(['csv', 'jsonl'])
+        .default('csv'),
+    )
     .action(
       async (
-        flags: StoreFlags & { k: number; users?: string; usersFile?: string; out?: string; model?: string },
+        flags: StoreFlags & {
+          k: number;
+          users?: string;
+          usersFile?: string;
+          out?: string;
+          model?: string;
+          placement?: string;
+          format: 'csv' | 'jsonl';
+        },
       ) => {
         const engine = await openEngine(configFrom(flags));
         try {
+          if (flags.model && flags.placement) throw new Error('give --model or --placement, not both');
           if (flags.model) await engine.load([flags.model]);
+          if (flags.placement && !engine.pipelines.ready)
+            throw new Error('no trained model is loaded yet: run kindred train first');
           let ids: string[] | null = null;
           if (flags.users)
             ids = flags.users
@@ -88,7 +137,8 @@ export function recommendCommand(): Command {
             flags.k,
             out,
             () => progress.increment(1),
-            flags.model,
+            flags.placement !== undefined ? { placement: flags.placement } : { model: flags.model },
+            flags.format,
           );
           progress.stop();
           if (flags.out) {

@@ -77,6 +77,25 @@ describe('any interaction file to recommendations', () => {
     expect(sameBlock / 200).toBeGreaterThan(0.9);
   });
 
+  it('precomputes every user list through a placement pipeline, with explanations', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const d = ['--data-dir', path.join(dir, 'data')];
+    const out = path.join(dir, 'home.jsonl');
+    expect(
+      await run(['recommend', ...d, '--placement', 'home', '--format', 'jsonl', '--k', '4', '--out', out]),
+    ).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(40);
+    for (const line of lines) {
+      const rec = JSON.parse(line) as { user: string; items: { itemId: string; explanations: unknown[] }[] };
+      expect(rec.items).toHaveLength(4);
+      for (const it of rec.items) {
+        expect(owned.get(rec.user)!.has(it.itemId)).toBe(false);
+        expect(it.explanations.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('names a model that was never trained', async () => {
     const errors: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
