@@ -19,7 +19,12 @@ import { AudienceFilter } from './filters/audience.js';
 import { AvailabilityFilter } from './filters/availability.js';
 import { RequestFilter } from './filters/request.js';
 import { SeenFilter, type SeenOptions } from './filters/seen.js';
-import { Pipeline, type PlacementSource } from './pipeline.js';
+import type { SavableRecommender } from '../models/artifact.js';
+import { dotProductArrays } from '../models/batch.js';
+import type { ItemSimilarity } from '../eval/metrics.js';
+import { Pipeline, type Diversifier, type PlacementSource } from './pipeline.js';
+import type { PlacementSettings } from './placement-settings.js';
+import { categoryJaccard, Diversifier as DiversityRanker, factorCosine } from './ranking/diversity.js';
 import { BlendRanker } from './ranking/blend-ranker.js';
 import type { ItemStats } from './ranking/features.js';
 import type { CompiledRule } from './rules/index.js';
@@ -62,8 +67,8 @@ export interface ServingBundle {
   stats?: ItemStats | null;
   /** The business rules in force for a placement. */
   rules?: (placement: string) => readonly CompiledRule[];
-  /** Seen-filter settings per placement. */
-  seen?: Partial<Record<string, SeenOptions>>;
+  /** Per-placement settings (sources, seen, diversity); see placement-settings.ts. */
+  settings?: Readonly<Record<string, PlacementSettings>>;
   now?: number;
 }
 
@@ -157,10 +162,72 @@ function limitOf(role: string): number {
   );
 }
 
-/** Builds one pipeline per built-in placement from what the bundle has. */
+const DAY_MS = 86_400_000;
+
+function seenOptions(settings: PlacementSettings | undefined): SeenOptions {
+  const seen = settings?.seen;
+  if (!seen) return {};
+  return {
+    types: seen.types,
+    windowMs: seen.windowDays === undefined ? undefined : seen.windowDays * DAY_MS,
+    reconsumableCategories: seen.reconsumableCategories,
+  };
+}
+
+/** The MMR / category-cap stage of a placement, or undefined when its settings ask for none. */
+function diversityStage(b: ServingBundle, settings: PlacementSettings | undefined): Diversifier | undefined {
+  const d = settings?.diversity;
+  if (!d || ((d.lambda ?? 1) >= 1 && d.maxPerCategory === undefined)) return undefined;
+  let similarity: ItemSimilarity = categoryJaccard(b.catalog);
+  if (d.similarity === 'embedding') {
+    const personal = first(b.models, PERSONAL_PREFERENCE);
+    const savable = personal?.[1] as Partial<SavableRecommender> | undefined;
+    const dot = savable?.toArtifact ? dotProductArrays(savable.toArtifact(), personal![1].info.users) : null;
+    if (dot) similarity = factorCosine(dot.itemFactors, dot.factors);
+  }
+  const diversifier = new DiversityRanker(b.catalog, {
+    lambda: d.lambda ?? 1,
+    maxPerCategory: d.maxPerCategory,
+    similarity,
+  });
+  // The first k follow diversity. Without caps, the rest of the shortlist stays behind them in
+  // score order (for rules that pin or filter); with caps, the list ends where the caps do.
+  const capped = d.maxPerCategory !== undefined;
+  return (ctx, set, order) => {
+    const picked = diversifier.select(set, ctx.k);
+    if (capped) return picked;
+    const taken = new Set(picked);
+    const out = new Int32Array(order.length + picked.length);
+    out.set(picked);
+    let n = picked.length;
+    for (const slot of order) if (!taken.has(slot)) out[n++] = slot;
+    return out.subarray(0, n);
+  };
+}
+
+/** Source names a placement's settings may refer to. */
+export function knownSourceNames(): string[] {
+  return [
+    ...PERSONAL_PREFERENCE,
+    'recent-neighbours',
+    'session',
+    'similar',
+    'cart-neighbours',
+    'bought-together',
+    'popular',
+    'trending',
+    'fresh',
+    'segment',
+  ];
+}
+
+/**
+ * Builds one pipeline per built-in placement from what the bundle has, and one per placement
+ * that only has settings (it runs the home sources with its own settings and rules).
+ */
 export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
   const s = sourcesOf(b);
-  const roles: Record<PlacementName, string[]> = {
+  const roles: Record<string, string[]> = {
     home: ['primary', 'neighbours', 'fbt', 'session', 'segment', 'trending', 'popular', 'fresh'],
     email: ['primary', 'neighbours', 'fbt', 'segment', 'trending', 'popular', 'fresh'],
     similar: ['anchor', 'fbt', 'popular'],
@@ -168,21 +235,29 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
     next: ['session', 'fbt', 'primary', 'popular'],
   };
   const out = new Map<string, Pipeline>();
-  for (const placement of PLACEMENTS) {
+  const placements = new Set<string>([...PLACEMENTS, ...Object.keys(b.settings ?? {})]);
+  for (const placement of placements) {
+    const settings = b.settings?.[placement];
     const sources: PlacementSource[] = [];
-    for (const role of roles[placement]) {
+    const weights: Record<string, number> = {};
+    for (const role of roles[placement] ?? roles.home) {
       const src = s[role];
-      if (src && !sources.some((x) => x.source === src)) sources.push({ source: src, limit: limitOf(role) });
+      if (!src || sources.some((x) => x.source === src)) continue;
+      const own = settings?.sources?.[src.name];
+      if (own?.enabled === false) continue;
+      sources.push({ source: src, limit: own?.limit ?? limitOf(role) });
+      if (own?.weight !== undefined) weights[src.name] = own.weight;
     }
     const filters: CandidateFilter[] = [
       new RequestFilter(b.catalog),
       new AvailabilityFilter(b.catalog),
       new AudienceFilter(b.catalog),
-      new SeenFilter(b.catalog, b.seen?.[placement] ?? {}),
+      new SeenFilter(b.catalog, seenOptions(settings)),
     ];
     const ranker = new BlendRanker(b.catalog, {
       sources: sources.map((x) => x.source.name),
       primary: sources[0]?.source.name ?? null,
+      weights,
       stats: b.stats ?? null,
     });
     out.set(
@@ -192,6 +267,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
         sources,
         filters,
         ranker,
+        diversify: diversityStage(b, settings),
         rules: b.rules,
       }),
     );

@@ -11,7 +11,7 @@ import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
-import { ruleRoutes } from './routes/rules.js';
+import { placementRoutes } from './routes/placements.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -61,6 +61,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         { name: 'events', description: 'Feedback events (views, clicks, purchases, ratings, ...)' },
         { name: 'event-types', description: 'Configured event types and their weights' },
         { name: 'models', description: 'Trained models' },
+        { name: 'placements', description: 'Placement settings and business rules' },
         { name: 'ops', description: 'Health and readiness' },
       ],
     },
@@ -75,6 +76,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(eventTypeRoutes, deps);
   await app.register(recommendRoutes, deps);
   await app.register(modelRoutes, deps);
-  await app.register(ruleRoutes, deps);
+  await app.register(placementRoutes, deps);
   return app as unknown as App;
 }

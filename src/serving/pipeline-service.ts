@@ -11,12 +11,21 @@ import type { Recommender } from '../models/model.js';
 import { buildCatalog, type Catalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { dotProductArrays } from '../models/batch.js';
+import { ValidationError } from '../domain/errors.js';
+import {
+  parsePlacementSettings,
+  readPlacementSettings,
+  writePlacementSettings,
+  type PlacementSettings,
+} from '../pipeline/placement-settings.js';
 import {
   buildPipelines,
   first,
   isEmbedding,
+  knownSourceNames,
   PERSONAL_PREFERENCE,
   PLACEMENTS,
+  type ServingBundle,
 } from '../pipeline/placements.js';
 import { HnswIndex } from '../retrieval/hnsw-index.js';
 import type { VectorIndex } from '../retrieval/vector-index.js';
@@ -81,6 +90,8 @@ export class PipelineService {
   private catalog: Catalog | null = null;
   private userIndex = new Map<string, number>();
   private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
+  private served: Pick<ServingBundle, 'catalog' | 'models' | 'indexes'> | null = null;
+  private readonly settingsFile: string;
 
   constructor(
     private readonly store: Store,
@@ -90,6 +101,7 @@ export class PipelineService {
     private readonly annMinItems = Number(process.env.KINDRED_ANN_MIN_ITEMS ?? ANN_MIN_ITEMS),
   ) {
     this.rules = new RuleService(new FileRuleRepository(path.join(dataDir, 'rules.json')));
+    this.settingsFile = path.join(dataDir, 'placements.json');
   }
 
   get ready(): boolean {
@@ -127,12 +139,40 @@ export class PipelineService {
     }
     await this.refreshRules();
     this.catalog = catalog;
+    this.served = { catalog, models: usable, indexes: annIndexes(usable, this.annMinItems) };
+    this.assemble();
+  }
+
+  /** Builds the pipelines from the served models and the placement settings in force. */
+  private assemble(): void {
+    if (!this.served) return;
     this.pipelines = buildPipelines({
-      catalog,
-      models: usable,
-      indexes: annIndexes(usable, this.annMinItems),
+      ...this.served,
+      settings: readPlacementSettings(this.settingsFile),
       rules: (placement) => this.compiledRules.get(placement) ?? [],
     });
+  }
+
+  /** The settings of every placement that has any. */
+  placementSettings(): Record<string, PlacementSettings> {
+    return readPlacementSettings(this.settingsFile);
+  }
+
+  /** Replaces one placement's settings (validated; errors name the field) and applies them at once. */
+  setPlacementSettings(placement: string, raw: unknown): PlacementSettings {
+    const settings = parsePlacementSettings(raw, 'settings');
+    for (const name of Object.keys(settings.sources ?? {})) {
+      if (!knownSourceNames().includes(name))
+        throw new ValidationError(
+          `settings.sources.${name}: unknown source (known: ${knownSourceNames().join(', ')})`,
+          [{ field: `settings.sources.${name}`, message: 'unknown source' }],
+        );
+    }
+    const all = readPlacementSettings(this.settingsFile);
+    all[placement] = settings;
+    writePlacementSettings(this.settingsFile, all);
+    this.assemble();
+    return settings;
   }
 
   /** Re-reads and compiles the rules of every placement that has any. */

@@ -105,7 +105,7 @@ describe('pipeline on a hand-made catalogue', () => {
       catalog,
       models,
       now: NOW,
-      seen: { home: { reconsumableCategories: ['hats'] } },
+      settings: { home: { seen: { reconsumableCategories: ['hats'] } } },
     });
     const shown = run(pipelines, 'home', history('h1', 'h2')).items.map((i) => i.itemId);
     expect(shown).toEqual(expect.arrayContaining(['h1', 'h2']));
@@ -177,6 +177,42 @@ describe('pipeline on a hand-made catalogue', () => {
     const cart = run(pipelines, 'cart', [], { cart: ['s2', 's3'], k: 3 }).items;
     expect(cart.map((i) => i.itemId)).not.toEqual(expect.arrayContaining(['s2']));
     expect(cart[0].itemId.charAt(0)).toBe('s');
+  });
+});
+
+describe('placement settings', () => {
+  it('switches sources off, limits what counts as seen, and caps categories', () => {
+    const pipelines = buildPipelines({
+      catalog,
+      models,
+      now: NOW,
+      settings: {
+        home: { sources: { fresh: { enabled: false }, popular: { limit: 3 } } },
+        // Only purchases in the last day count as seen: an older purchase may come back.
+        email: { seen: { types: ['purchase'], windowDays: 1 } },
+        digest: { diversity: { maxPerCategory: 2 } },
+      },
+    });
+    const home = run(pipelines, 'home', history('s1'), { debug: true });
+    expect(home.contributed.fresh).toBeUndefined();
+    expect(home.contributed.popular).toBe(3);
+
+    const old: HistoryEntry[] = [
+      { itemId: 's1', type: 'purchase', value: null, timestamp: NOW - 60_000 },
+      { itemId: 's2', type: 'purchase', value: null, timestamp: NOW - 3 * 86_400_000 },
+    ];
+    const email = run(pipelines, 'email', old).items.map((i) => i.itemId);
+    expect(email).not.toContain('s1');
+    expect(email).toContain('s2');
+
+    // A custom placement runs the home sources with its own settings: two shoes at most.
+    // With two categories and a cap of two, the list ends at four items rather than break the cap.
+    const digest = run(pipelines, 'digest', history('s1'), { k: 6 }).items.map((i) => i.itemId);
+    expect(digest).toHaveLength(4);
+    expect(digest.filter((id) => id.startsWith('s'))).toHaveLength(2);
+    expect(digest.filter((id) => id.startsWith('h'))).toHaveLength(2);
+    const plain = run(pipelines, 'home', history('s1'), { k: 6 }).items.map((i) => i.itemId);
+    expect(plain.filter((id) => id.startsWith('s')).length).toBeGreaterThan(2);
   });
 });
 

@@ -167,3 +167,36 @@ describe('business rules by API', () => {
     expect(JSON.stringify(err)).toContain('rules/0/where');
   });
 });
+
+describe('placement settings by API', () => {
+  it('switches a source off for the next request and names bad fields', async () => {
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/placements/email/settings',
+      payload: { sources: { popular: { enabled: false } }, diversity: { maxPerCategory: 2 } },
+    });
+    expect(put.statusCode).toBe(200);
+    expect((await app.inject('/placements/email/settings')).json()).toEqual({
+      sources: { popular: { enabled: false } },
+      diversity: { maxPerCategory: 2 },
+    });
+    const rec = (await app.inject('/recommend/r0?k=3&placement=email&debug=true')).json<Rec>();
+    expect(rec.sources!.popular).toBeUndefined();
+    expect(rec.trace!.map((s) => s.stage)).toContain('diversity');
+
+    const bad = await app.inject({
+      method: 'PUT',
+      url: '/placements/email/settings',
+      payload: { diversity: { lambda: 3 } },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.stringify(bad.json())).toContain('settings.diversity.lambda');
+    const unknown = await app.inject({
+      method: 'PUT',
+      url: '/placements/email/settings',
+      payload: { sources: { nope: {} } },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(JSON.stringify(unknown.json())).toContain('settings.sources.nope');
+  });
+});

@@ -31,8 +31,40 @@ const EditBody = {
   author: Type.Optional(Type.String({ maxLength: 200 })),
 };
 
-/** Business rules per placement: versioned, every edit a new version, roll back to any. */
-export const ruleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { engine }) => {
+/**
+ * Per placement: its settings (sources, what counts as seen, diversity) and its business rules
+ * (versioned, every edit a new version, roll back to any).
+ */
+export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { engine }) => {
+  app.get(
+    '/placements/:placement/settings',
+    {
+      schema: {
+        tags: ['placements'],
+        summary: 'The settings of a placement ({} when it runs on the defaults)',
+        params: Placement,
+        response: { 200: Type.Record(Type.String(), Type.Unknown()), 400: ErrorBody },
+      },
+    },
+    async (req) => engine.pipelines.placementSettings()[req.params.placement] ?? {},
+  );
+
+  app.put(
+    '/placements/:placement/settings',
+    {
+      schema: {
+        tags: ['placements'],
+        summary: 'Replace the settings of a placement; they apply to the next request',
+        description:
+          '{ sources?: { <source name>: { enabled?, limit?, weight? } }, seen?: { types?, windowDays?, reconsumableCategories? }, diversity?: { lambda?, maxPerCategory?, similarity?: category | embedding } }',
+        params: Placement,
+        body: Type.Record(Type.String(), Type.Unknown()),
+        response: { 200: Type.Record(Type.String(), Type.Unknown()), 400: ErrorBody },
+      },
+    },
+    async (req) => engine.pipelines.setPlacementSettings(req.params.placement, req.body),
+  );
+
   const rules = engine.pipelines.rules;
   const applied = async <T>(p: Promise<T>): Promise<T> => {
     const out = await p;
@@ -44,7 +76,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
     '/placements/:placement/rules',
     {
       schema: {
-        tags: ['rules'],
+        tags: ['placements'],
         summary: 'The rules in force for a placement (version 0 with no rules when none were set)',
         params: Placement,
         response: { 200: RuleSetJson, 400: ErrorBody },
@@ -67,7 +99,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
     '/placements/:placement/rules',
     {
       schema: {
-        tags: ['rules'],
+        tags: ['placements'],
         summary: 'Replace the rules of a placement (a new version)',
         description:
           'Each rule: { id, action: boost | bury | pin | filter, where: <expression>, when?, weight?, slot?, startsAt?, endsAt?, enabled?, priority?, description? }. See docs/rules.md.',
@@ -95,7 +127,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
     '/placements/:placement/rules/versions',
     {
       schema: {
-        tags: ['rules'],
+        tags: ['placements'],
         summary: 'Every version of the rules of a placement, oldest first',
         params: Placement,
         response: {
@@ -111,7 +143,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
     '/placements/:placement/rules/versions/:version',
     {
       schema: {
-        tags: ['rules'],
+        tags: ['placements'],
         summary: 'One version of the rules of a placement',
         params: Type.Object({ ...Placement.properties, version: Type.Integer({ minimum: 1 }) }),
         response: { 200: RuleSetJson, 400: ErrorBody, 404: ErrorBody },
@@ -124,7 +156,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
     '/placements/:placement/rules/rollback',
     {
       schema: {
-        tags: ['rules'],
+        tags: ['placements'],
         summary: 'Restore an earlier version (stored as a new version)',
         params: Placement,
         body: Type.Object(
