@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Item } from '../domain/types.js';
+import { eventStrength, type Item } from '../domain/types.js';
+import { segmentLists } from '../pipeline/sources/ranked-list-source.js';
 import type { SavableRecommender } from '../models/artifact.js';
 import type { Recommender } from '../models/model.js';
 import { buildCatalog, type Catalog } from '../pipeline/catalog.js';
@@ -35,6 +36,8 @@ import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
 
+/** Items kept per segment value. */
+const SEGMENT_LIST = 200;
 /** How many of the user's latest events the pipeline reads. */
 const HISTORY_LIMIT = 1000;
 /** From this many items on, the personal embedding model retrieves through an HNSW index. */
@@ -91,6 +94,7 @@ export class PipelineService {
   private userIndex = new Map<string, number>();
   private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
   private served: Pick<ServingBundle, 'catalog' | 'models' | 'indexes'> | null = null;
+  private segments: ServingBundle['segments'] = null;
   private readonly settingsFile: string;
 
   constructor(
@@ -140,7 +144,46 @@ export class PipelineService {
     await this.refreshRules();
     this.catalog = catalog;
     this.served = { catalog, models: usable, indexes: annIndexes(usable, this.annMinItems) };
+    this.segments = null;
+    await this.ensureSegments(readPlacementSettings(this.settingsFile));
     this.assemble();
+  }
+
+  /**
+   * Popular items per value of the user attribute a placement names as its segment (the first
+   * one named), counted over every stored event; computed when first asked for.
+   */
+  private async ensureSegments(settings: Record<string, PlacementSettings>): Promise<void> {
+    const attribute = Object.values(settings).find((s) => s.segmentAttribute)?.segmentAttribute;
+    if (!attribute || !this.catalog || this.segments?.attribute === attribute) return;
+    const segmentOf = new Map<string, string>();
+    let cursor: string | null = null;
+    do {
+      const page = await this.store.listUsers({ limit: 1000, cursor });
+      for (const u of page.rows) {
+        const v = u.attributes[attribute];
+        if (typeof v === 'string' || typeof v === 'number') segmentOf.set(u.id, String(v));
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    const types = this.recommendations.getEventTypes();
+    const segs: (string | null)[] = [];
+    const items: number[] = [];
+    const strengths: number[] = [];
+    for await (const batch of this.store.scanEvents()) {
+      for (let e = 0; e < batch.length; e++) {
+        const i = this.catalog.indexOf.get(batch.itemIds[e]);
+        const t = types.get(batch.types[e]);
+        if (i === undefined || !t) continue;
+        segs.push(segmentOf.get(batch.userIds[e]) ?? null);
+        items.push(i);
+        strengths.push(eventStrength(t, Number.isNaN(batch.values[e]) ? null : batch.values[e]));
+      }
+    }
+    this.segments = {
+      attribute,
+      lists: segmentLists(segs, items, strengths, this.catalog.size, SEGMENT_LIST),
+    };
   }
 
   /** Builds the pipelines from the served models and the placement settings in force. */
@@ -148,6 +191,7 @@ export class PipelineService {
     if (!this.served) return;
     this.pipelines = buildPipelines({
       ...this.served,
+      segments: this.segments,
       settings: readPlacementSettings(this.settingsFile),
       rules: (placement) => this.compiledRules.get(placement) ?? [],
     });
@@ -159,7 +203,7 @@ export class PipelineService {
   }
 
   /** Replaces one placement's settings (validated; errors name the field) and applies them at once. */
-  setPlacementSettings(placement: string, raw: unknown): PlacementSettings {
+  async setPlacementSettings(placement: string, raw: unknown): Promise<PlacementSettings> {
     const settings = parsePlacementSettings(raw, 'settings');
     for (const name of Object.keys(settings.sources ?? {})) {
       if (!knownSourceNames().includes(name))
@@ -171,6 +215,7 @@ export class PipelineService {
     const all = readPlacementSettings(this.settingsFile);
     all[placement] = settings;
     writePlacementSettings(this.settingsFile, all);
+    await this.ensureSegments(all);
     this.assemble();
     return settings;
   }

@@ -200,3 +200,27 @@ describe('placement settings by API', () => {
     expect(JSON.stringify(unknown.json())).toContain('settings.sources.nope');
   });
 });
+
+describe('segment source', () => {
+  it('proposes what is popular among users of the same segment once a placement names the attribute', async () => {
+    const users = [
+      ...Array.from({ length: 8 }, (_, u) => ({ id: `r${u}`, attributes: { country: 'DE' } })),
+      ...Array.from({ length: 4 }, (_, u) => ({ id: `c${u + 8}`, attributes: { country: 'FR' } })),
+      { id: 'newbie', attributes: { country: 'FR' } },
+    ];
+    expect((await app.inject({ method: 'POST', url: '/users', payload: users })).statusCode).toBe(200);
+    const before = (await app.inject('/recommend/newbie?k=3&placement=next-best&debug=true')).json<Rec>();
+    expect(before.sources!.segment).toBeUndefined();
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/placements/next-best/settings',
+      payload: { segmentAttribute: 'country' },
+    });
+    expect(put.statusCode).toBe(200);
+    const after = (await app.inject('/recommend/newbie?k=3&placement=next-best&debug=true')).json<Rec>();
+    expect(after.sources!.segment).toBeGreaterThan(0);
+    // French users are the cooks: their segment's favourites lead for a newcomer from France.
+    expect(after.items.every((i) => ['pan', 'knife', 'pot', 'board'].includes(i.itemId))).toBe(true);
+    expect(after.items[0].explanations.map((e) => e.kind)).toContain('popular-in-segment');
+  });
+});
