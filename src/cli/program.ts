@@ -7,6 +7,7 @@ import { recommendCommand } from './recommend.js';
 import { serveCommand } from './serve.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
+import { trainRankerCommand } from './train-ranker.js';
 
 export function buildProgram(): Command {
   const program = new Command('kindred')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     serveCommand(),
     importCommand(),
     trainCommand(),
+    trainRankerCommand(),
     evalCommand(),
     recommendCommand(),
     demoCommand(),

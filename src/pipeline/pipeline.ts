@@ -6,6 +6,8 @@ import { applyRules, type CompiledRule, type ScoredCandidate } from './rules/ind
 import type { Catalog } from './catalog.js';
 import { CandidateBuffer } from './candidates.js';
 import { catalogNames } from './explain.js';
+import type { FeatureExtractor } from './ranking/features.js';
+import { LearnedRanker } from './ranking/learned-ranker.js';
 import type {
   CandidateFilter,
   CandidateSet,
@@ -36,6 +38,11 @@ export interface PipelineStages {
   rules?: (placement: string) => readonly CompiledRule[];
   /** How many ranked candidates go on to diversity and rules (default max(100, 5 K)). */
   shortlist?: number;
+  /**
+   * Ranker features of the served items, for the log a learned ranker is trained on. When the
+   * ranker is a LearnedRanker over this extractor, its rows are reused.
+   */
+  features?: FeatureExtractor;
 }
 
 export interface PipelineItem {
@@ -49,6 +56,8 @@ export interface PipelineItem {
 
 export interface PipelineResult {
   items: PipelineItem[];
+  /** Feature rows of `items` (row-major), when the placement logs features. */
+  features: { names: readonly string[]; rows: Float32Array } | null;
   /** Candidates proposed per source. */
   contributed: Record<string, number>;
   trace: StageTrace[];
@@ -145,7 +154,18 @@ export class Pipeline {
       });
     }
     stamp('explain');
-    return { items, contributed, trace };
+    let features: PipelineResult['features'] = null;
+    const fx = this.stages.features;
+    if (fx && items.length > 0) {
+      const ranker = this.stages.ranker;
+      if (!(ranker instanceof LearnedRanker && ranker.extractor === fx)) fx.extract(ctx, set);
+      const F = fx.featureCount;
+      const rows = new Float32Array(items.length * F);
+      items.forEach((it, r) => fx.copyRow(set.slotOf[it.item], rows.subarray(r * F, r * F + F)));
+      features = { names: fx.featureNames, rows };
+      stamp('features');
+    }
+    return { items, contributed, trace, features };
   }
 
   private sourcesOf(bits: number): string[] {

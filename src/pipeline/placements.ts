@@ -33,7 +33,9 @@ import { FbtSource } from './sources/fbt-source.js';
 import { ModelSource } from './sources/model-source.js';
 import { NeighboursSource } from './sources/neighbours-source.js';
 import { freshList, rankedList, RankedListSource, SegmentSource } from './sources/ranked-list-source.js';
-import type { CandidateFilter, CandidateSource } from './types.js';
+import { FeatureExtractor } from './ranking/features.js';
+import { LearnedRanker, type RankerModel } from './ranking/learned-ranker.js';
+import type { CandidateFilter, CandidateSource, Ranker } from './types.js';
 
 export const PLACEMENTS = ['home', 'email', 'similar', 'cart', 'next'] as const;
 export type PlacementName = (typeof PLACEMENTS)[number];
@@ -67,6 +69,10 @@ export interface ServingBundle {
   stats?: ItemStats | null;
   /** The business rules in force for a placement. */
   rules?: (placement: string) => readonly CompiledRule[];
+  /** The learned ranker model of a placement, null to rank by the score blend. */
+  rankers?: (placement: string) => RankerModel | null;
+  /** Capture ranker features of served items (for training a learned ranker). */
+  logFeatures?: boolean;
   /** Per-placement settings (sources, seen, diversity); see placement-settings.ts. */
   settings?: Readonly<Record<string, PlacementSettings>>;
   now?: number;
@@ -254,12 +260,27 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       new AudienceFilter(b.catalog),
       new SeenFilter(b.catalog, seenOptions(settings)),
     ];
-    const ranker = new BlendRanker(b.catalog, {
-      sources: sources.map((x) => x.source.name),
+    const names = sources.map((x) => x.source.name);
+    const blend = new BlendRanker(b.catalog, {
+      sources: names,
       primary: sources[0]?.source.name ?? null,
       weights,
       stats: b.stats ?? null,
     });
+    const learned = b.rankers?.(placement) ?? null;
+    const extractor =
+      learned || b.logFeatures
+        ? new FeatureExtractor(b.catalog, { sources: names, stats: b.stats ?? null })
+        : undefined;
+    let ranker: Ranker = blend;
+    if (learned && extractor) {
+      try {
+        ranker = new LearnedRanker(extractor, learned);
+      } catch {
+        // A model trained on other sources or features than this placement now has: blend.
+        ranker = blend;
+      }
+    }
     out.set(
       placement,
       new Pipeline(b.catalog, {
@@ -269,6 +290,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
         ranker,
         diversify: diversityStage(b, settings),
         rules: b.rules,
+        features: extractor,
       }),
     );
   }

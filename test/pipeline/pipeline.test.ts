@@ -6,6 +6,7 @@ import type { Recommender } from '../../src/models/model.js';
 import type { Params } from '../../src/models/params.js';
 import { createModel } from '../../src/models/registry.js';
 import { buildCatalog, type Catalog } from '../../src/pipeline/catalog.js';
+import type { RankerModel } from '../../src/pipeline/ranking/learned-ranker.js';
 import { buildPipelines, PLACEMENTS } from '../../src/pipeline/placements.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { requestContext, type RequestParams } from '../../src/pipeline/request-context.js';
@@ -235,5 +236,46 @@ describe('ANN retrieval in the pipeline', () => {
     expect(a.items.map((i) => i.itemId)).toEqual(e.items.map((i) => i.itemId));
     // Below the threshold, no index is built.
     expect(annIndexes(withAls).size).toBe(0);
+  });
+});
+
+describe('learned ranker in the pipeline', () => {
+  it('logs the features of served items, and ranks with a learned model whose features it has', () => {
+    const logging = buildPipelines({ catalog, models, now: NOW, logFeatures: true });
+    const served = run(logging, 'home', history('s1'), { k: 4 });
+    expect(served.features).not.toBeNull();
+    const { names, rows } = served.features!;
+    expect(rows.length).toBe(4 * names.length);
+    expect(names).toContain('price:log');
+
+    // A hand-made model that only likes cheap items: hats (20) before shoes (80).
+    const weights = new Float64Array(names.length);
+    weights[names.indexOf('price:log')] = -5;
+    const model: RankerModel = {
+      kind: 'logistic',
+      objective: 'purchase',
+      featureNames: names,
+      weights,
+      bias: 0,
+      standardisedWeights: weights,
+      training: { rows: 0, positives: 0, iterations: 0, objective: 0, l2: 0 },
+    };
+    const learned = buildPipelines({ catalog, models, now: NOW, rankers: () => model });
+    const r = run(learned, 'home', history('s1'), { k: 4, debug: true });
+    expect(r.trace.find((t) => t.stage === 'rank')!.detail).toEqual({ ranker: 'learned-purchase' });
+    expect(r.items.map((i) => i.itemId.charAt(0))).toEqual(['h', 'h', 'h', 'h']);
+
+    // A model over features this placement does not have falls back to the blend.
+    const foreign: RankerModel = {
+      ...model,
+      featureNames: ['source:elsewhere'],
+      weights: Float64Array.of(1),
+    };
+    const fallback = buildPipelines({ catalog, models, now: NOW, rankers: () => foreign });
+    expect(
+      run(fallback, 'home', history('s1'), { debug: true }).trace.find((t) => t.stage === 'rank')!.detail,
+    ).toEqual({
+      ranker: 'blend',
+    });
   });
 });
