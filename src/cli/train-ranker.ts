@@ -1,3 +1,4 @@
+import { defaultRankerModelPath } from '../pipeline/ranking/learned-ranker.js';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ValidationError } from '../domain/errors.js';
@@ -20,10 +21,6 @@ export function recommendationLogOf(engine: object): RecommendationLog {
 }
 
 /** Where a placement's ranking model is saved by default: `<modelsDir>/rankers/<placement or all>.json`. */
-export function defaultRankerModelPath(modelsDir: string, placement?: string | null): string {
-  const name = placement ? placement.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') : 'all';
-  return path.join(modelsDir, 'rankers', `${name}.json`);
-}
 
 function parseSince(raw: string): number {
   const t = Date.parse(raw);
@@ -149,3 +146,5 @@ export function trainRankerCommand(): Command {
       },
     );
 }
+
+export { defaultRankerModelPath };

@@ -12,6 +12,7 @@ import { eventTypeRoutes } from './routes/event-types.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { placementRoutes } from './routes/placements.js';
+import { recommendationRoutes } from './routes/recommendations.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -77,5 +78,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(recommendRoutes, deps);
   await app.register(modelRoutes, deps);
   await app.register(placementRoutes, deps);
+  await app.register(recommendationRoutes, deps);
   return app as unknown as App;
 }

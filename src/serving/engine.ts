@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import path from 'node:path';
 import { modelNames } from '../models/registry.js';
 import { PipelineService } from './pipeline-service.js';
+import { StoreRecommendationLog } from './store-recommendation-log.js';
 import { RecommendationService } from './recommendation-service.js';
 
 export interface TrainRequest {
@@ -27,6 +28,8 @@ export class Engine {
   readonly repo: ArtifactRepository;
   /** The multi-stage pipeline over the loaded models, with the placements' business rules. */
   readonly pipelines: PipelineService;
+  /** Every list the pipeline served, for attribution and for training the learned ranker. */
+  readonly recommendationLog: StoreRecommendationLog;
   private training = false;
 
   constructor(
@@ -35,7 +38,17 @@ export class Engine {
   ) {
     this.service = new RecommendationService(store);
     this.repo = new ArtifactRepository(modelsDir);
-    this.pipelines = new PipelineService(store, this.service, path.dirname(modelsDir));
+    this.recommendationLog = new StoreRecommendationLog(store, {
+      onError: (err, lost) =>
+        console.error(`recommendation log: ${lost} served lists not written: ${(err as Error).message}`),
+    });
+    this.pipelines = new PipelineService(
+      store,
+      this.service,
+      path.dirname(modelsDir),
+      this.recommendationLog,
+      modelsDir,
+    );
   }
 
   /** Loads the event types and the latest saved version of every model family. */
@@ -97,6 +110,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.recommendationLog.close();
     await this.store.close();
   }
 }

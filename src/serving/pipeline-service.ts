@@ -4,6 +4,13 @@
  * answers requests from the user's live history and attributes.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import {
+  defaultRankerModelPath,
+  loadRankerModel,
+  type RankerModel,
+} from '../pipeline/ranking/learned-ranker.js';
+import type { RecommendationLog } from './recommendation-log.js';
 import path from 'node:path';
 import { eventStrength, type Item } from '../domain/types.js';
 import { segmentLists } from '../pipeline/sources/ranked-list-source.js';
@@ -101,6 +108,10 @@ export class PipelineService {
     private readonly store: Store,
     private readonly recommendations: RecommendationService,
     dataDir: string,
+    /** Where served lists are logged (none: not logged). */
+    private readonly log: RecommendationLog | null = null,
+    /** Where learned ranker models are found (`rankers/<placement>.json`, else `rankers/all.json`). */
+    private readonly modelsDir: string | null = null,
     /** Catalogue size from which retrieval goes through an ANN index (KINDRED_ANN_MIN_ITEMS). */
     private readonly annMinItems = Number(process.env.KINDRED_ANN_MIN_ITEMS ?? ANN_MIN_ITEMS),
   ) {
@@ -192,9 +203,33 @@ export class PipelineService {
     this.pipelines = buildPipelines({
       ...this.served,
       segments: this.segments,
+      logFeatures: this.log !== null,
+      rankers: (placement) => this.rankerFor(placement),
       settings: readPlacementSettings(this.settingsFile),
       rules: (placement) => this.compiledRules.get(placement) ?? [],
     });
+  }
+
+  /** The learned ranker saved for a placement (or for all), null when there is none or it is unreadable. */
+  private rankerFor(placement: string): RankerModel | null {
+    if (!this.modelsDir) return null;
+    for (const file of [
+      defaultRankerModelPath(this.modelsDir, placement),
+      defaultRankerModelPath(this.modelsDir),
+    ]) {
+      if (!existsSync(file)) continue;
+      try {
+        return loadRankerModel(file);
+      } catch (err) {
+        console.error(`ignoring the ranker in ${file}: ${(err as Error).message}`);
+      }
+    }
+    return null;
+  }
+
+  /** Picks up newly trained rankers (and anything else that changed on disk) for the next request. */
+  reloadRankers(): void {
+    this.assemble();
   }
 
   /** The settings of every placement that has any. */
@@ -257,8 +292,21 @@ export class PipelineService {
       user: user?.attributes ?? {},
     });
     const result = pipeline.run(ctx);
+    const recommendationId = randomUUID();
+    // Logged without waiting: the log batches its writes off the request path.
+    void this.log
+      ?.record({
+        id: recommendationId,
+        userId: request.userId,
+        placement: request.placement,
+        servedAt: ctx.now,
+        items: result.items.map((it) => it.itemId),
+        scores: result.items.map((it) => it.score),
+        features: result.features ? { names: [...result.features.names], rows: result.features.rows } : null,
+      })
+      .catch(() => undefined);
     return {
-      recommendationId: randomUUID(),
+      recommendationId,
       userId: request.userId,
       placement: request.placement,
       items: result.items.map((it, r) => ({

@@ -3,7 +3,8 @@
  * event validation and the in-process id caches.
  */
 import { ValidationError, type FieldError } from '../domain/errors.js';
-import type { EventInput, EventType, ValueMode } from '../domain/types.js';
+import type { EventInput, EventType, JsonObject, ValueMode } from '../domain/types.js';
+import type { ServedRecommendation } from '../serving/recommendation-log.js';
 import type { EventBatch, Page } from './store.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -321,4 +322,122 @@ export function batchFromKeys(rows: readonly KeyRow[], names: ScanNames): EventB
     }
   }
   return batch.build();
+}
+
+// ---- served recommendations ----
+
+/** The `context` key whose string value ties an event to the recommendation that showed the item. */
+export const RECOMMENDATION_ID_KEY = 'recommendationId';
+
+/** The recommendation id an event carries in its context, or null. */
+export function recommendationIdOf(context: JsonObject | null | undefined): string | null {
+  if (!context) return null;
+  const id = context[RECOMMENDATION_ID_KEY];
+  return typeof id === 'string' && id.length > 0 ? id : null;
+}
+
+/**
+ * Checks served lists before anything is written: ids present, as many scores as items, and
+ * feature rows of `items.length × names.length` values. Throws a ValidationError naming the rows.
+ */
+export function validateServed(rows: readonly ServedRecommendation[]): void {
+  const details: FieldError[] = [];
+  rows.forEach((row, i) => {
+    const at = `/recommendations/${i}`;
+    for (const key of ['id', 'userId', 'placement'] as const) {
+      if (typeof row[key] !== 'string' || row[key].length === 0)
+        details.push({ field: `${at}/${key}`, message: 'must be a non-empty string' });
+    }
+    if (!Number.isSafeInteger(row.servedAt))
+      details.push({ field: `${at}/servedAt`, message: 'must be an integer number of milliseconds' });
+    if (!Array.isArray(row.items) || row.items.some((item) => typeof item !== 'string'))
+      details.push({ field: `${at}/items`, message: 'must be an array of item ids' });
+    else if (!Array.isArray(row.scores) || row.scores.length !== row.items.length)
+      details.push({ field: `${at}/scores`, message: 'must hold one number per item' });
+    if (row.features !== null) {
+      const { names, rows: values } = row.features;
+      if (!(values instanceof Float32Array) || values.length !== row.items.length * names.length)
+        details.push({ field: `${at}/features`, message: 'must hold items × names values' });
+    }
+  });
+  if (details.length > 0)
+    throw new ValidationError(
+      'Invalid recommendations; nothing was written',
+      details.slice(0, MAX_FIELD_ERRORS),
+    );
+}
+
+/** The bytes of a typed array (platform byte order, little-endian on every supported CPU). */
+export function typedBytes(values: Float32Array | Float64Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** Copies stored bytes into a fresh, aligned Float32Array. */
+export function float32FromBytes(bytes: Uint8Array): Float32Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer, 0, bytes.byteLength >>> 2);
+}
+
+/** Copies stored bytes into a plain array of doubles. */
+export function float64sFromBytes(bytes: Uint8Array): number[] {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return Array.from(new Float64Array(copy.buffer, 0, bytes.byteLength >>> 3));
+}
+
+/** Cursor of a served-recommendation page: the (servedAt, seq) key of its last row. */
+export function encodeServedCursor(servedAt: number, seq: number): string {
+  return Buffer.from(`r${servedAt}.${seq}`, 'utf8').toString('base64url');
+}
+
+/** The (servedAt, seq) key after which the next page starts; null when there is no cursor. */
+export function decodeServedCursor(cursor: string | null | undefined): [number, number] | null {
+  if (cursor === undefined || cursor === null || cursor === '') return null;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^r(-?\d{1,16})\.(\d{1,15})$/.exec(text);
+  if (!match)
+    throw new ValidationError('Invalid cursor', [
+      { field: 'cursor', message: 'not a cursor returned by a previous page' },
+    ]);
+  return [Number(match[1]), Number(match[2])];
+}
+
+/** The stored columns of a served recommendation that both backends map back the same way. */
+export interface ServedColumns {
+  seq: number;
+  id: string;
+  userId: string;
+  placement: string;
+  servedAt: number;
+  items: string[];
+  scores: Uint8Array;
+  featureNames: string[] | null;
+  features: Uint8Array | null;
+}
+
+export function servedFromColumns(row: ServedColumns): ServedRecommendation {
+  return {
+    id: row.id,
+    userId: row.userId,
+    placement: row.placement,
+    servedAt: row.servedAt,
+    items: row.items,
+    scores: float64sFromBytes(row.scores),
+    features:
+      row.featureNames !== null && row.features !== null
+        ? { names: row.featureNames, rows: float32FromBytes(row.features) }
+        : null,
+  };
+}
+
+/** Turns `limit + 1` fetched rows into a page of served recommendations. */
+export function toServedPage(rows: ServedColumns[], limit: number): Page<ServedRecommendation> {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return {
+    rows: pageRows.map(servedFromColumns),
+    nextCursor: hasMore ? encodeServedCursor(last.servedAt, last.seq) : null,
+  };
 }

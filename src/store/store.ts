@@ -7,6 +7,7 @@ import type {
   User,
   UserInput,
 } from '../domain/types.js';
+import type { ServedRecommendation } from '../serving/recommendation-log.js';
 
 /** One page of a listing; pass `nextCursor` back as `cursor` for the next page (null: last page). */
 export interface Page<T> {
@@ -69,8 +70,32 @@ export interface EventBatch {
   timestamps: Float64Array;
 }
 
+/** Which served recommendations `listRecommendations` returns; pages follow serving order. */
+export interface RecommendationListOptions extends ListOptions {
+  /** Inclusive lower bound on `servedAt` (ms). */
+  since?: number;
+  placement?: string;
+}
+
 /**
- * The system of record for users, items, events and event types.
+ * What the events carrying one recommendation id did to one item: counts by event type
+ * (impression, click, cart, purchase) and purchase revenue. Revenue of a purchase is its
+ * `context.revenue` when that is a number, else value (quantity, default 1) times the item's
+ * current `attributes.price` when that is a number, else 0.
+ */
+export interface RecommendationTally {
+  recommendationId: string;
+  itemId: string;
+  impressions: number;
+  clicks: number;
+  carts: number;
+  purchases: number;
+  revenue: number;
+}
+
+/**
+ * The system of record for users, items, events and event types, and the log of served
+ * recommendations with the events attributed to them.
  * Every implementation passes the same contract suite (test/store/contract.ts).
  */
 export interface Store {
@@ -86,7 +111,7 @@ export interface Store {
   upsertUsers(users: UserInput[]): Promise<number>;
   getUser(id: string): Promise<User | null>;
   listUsers(options?: ListOptions): Promise<Page<User>>;
-  /** Deletes the user and every event of theirs. */
+  /** Deletes the user, every event of theirs and the recommendations served to them. */
   deleteUser(id: string): Promise<DeleteResult>;
   countUsers(): Promise<number>;
 
@@ -113,6 +138,22 @@ export interface Store {
   userHistory(userId: string, options?: { limit?: number; types?: string[] }): Promise<HistoryEntry[]>;
   /** Every event in ascending id order, in columnar batches of at most `batchSize` rows. */
   scanEvents(batchSize?: number): AsyncIterable<EventBatch>;
+
+  /**
+   * Logs served recommendations in one transaction; a row whose id is already stored is skipped
+   * (retries are harmless). Throws a ValidationError, writing nothing, when a row's scores or
+   * feature rows do not match its items. Returns rows written.
+   */
+  insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number>;
+  getRecommendation(id: string): Promise<ServedRecommendation | null>;
+  /** Served recommendations in serving order (servedAt, then logging order). */
+  listRecommendations(options?: RecommendationListOptions): Promise<Page<ServedRecommendation>>;
+  /**
+   * Per-item tallies of the stored events whose `context.recommendationId` is one of `ids`, one
+   * row per (recommendation, item) with at least one impression, click, cart or purchase; order
+   * unspecified. Items the recommendation did not serve are included: callers pick the served ones.
+   */
+  recommendationTallies(ids: readonly string[]): Promise<RecommendationTally[]>;
 
   listEventTypes(): Promise<EventType[]>;
   upsertEventType(type: EventType): Promise<void>;

@@ -85,7 +85,7 @@ describe('/recommend through the pipeline', () => {
       expect(it.sources.length).toBeGreaterThan(0);
       expect(it.itemId).not.toMatch(/pan|knife|pot|board/);
     }
-    expect(body.trace!.map((s) => s.stage)).toEqual(['candidates', 'filters', 'rank', 'explain']);
+    expect(body.trace!.map((s) => s.stage)).toEqual(['candidates', 'filters', 'rank', 'explain', 'features']);
     expect(body.sources!['item-knn']).toBeGreaterThan(0);
     const plain = (await app.inject('/recommend/r0?k=3')).json<Rec>();
     expect(plain.trace).toBeUndefined();
@@ -222,5 +222,46 @@ describe('segment source', () => {
     // French users are the cooks: their segment's favourites lead for a newcomer from France.
     expect(after.items.every((i) => ['pan', 'knife', 'pot', 'board'].includes(i.itemId))).toBe(true);
     expect(after.items[0].explanations.map((e) => e.kind)).toContain('popular-in-segment');
+  });
+});
+
+describe('attribution', () => {
+  it('logs every served list and attributes the events sent back with its id', async () => {
+    const rec = (await app.inject('/recommend/r1?k=3')).json<Rec>();
+    const [first, second] = rec.items.map((i) => i.itemId);
+    const context = { recommendationId: rec.recommendationId, placement: 'home' };
+    const events = await app.inject({
+      method: 'POST',
+      url: '/events',
+      payload: [
+        { userId: 'r1', itemId: first, type: 'impression', context },
+        { userId: 'r1', itemId: second, type: 'impression', context },
+        { userId: 'r1', itemId: first, type: 'click', context },
+        { userId: 'r1', itemId: first, type: 'purchase', value: 2, context },
+        { userId: 'r1', itemId: second, type: 'click' },
+      ],
+    });
+    expect(events.json<{ accepted: number }>().accepted).toBe(5);
+    await engine.recommendationLog.flush();
+    const res = await app.inject(`/recommendations/${rec.recommendationId}`);
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{
+      items: {
+        itemId: string;
+        rank: number;
+        impressions: number;
+        clicks: number;
+        purchases: number;
+        revenue: number;
+      }[];
+      features: unknown;
+    }>();
+    expect(body.items.map((i) => i.itemId)).toEqual(rec.items.map((i) => i.itemId));
+    // Revenue: quantity 2 × the item's price.
+    const price = ITEMS.find((i) => i.id === first)!.attributes.price;
+    expect(body.items[0]).toMatchObject({ rank: 1, impressions: 1, clicks: 1, purchases: 1, revenue: 2 * price });
+    // The click without the recommendation id is not attributed.
+    expect(body.items[1]).toMatchObject({ rank: 2, impressions: 1, clicks: 0, purchases: 0 });
+    expect((await app.inject('/recommendations/no-such-id')).statusCode).toBe(404);
   });
 });

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KindredError } from '../../src/domain/errors.js';
 import { DEFAULT_EVENT_TYPES, type EventInput, type JsonObject } from '../../src/domain/types.js';
-import type { EventBatch, Store } from '../../src/store/store.js';
+import type { ServedRecommendation } from '../../src/serving/recommendation-log.js';
+import type { EventBatch, RecommendationTally, Store } from '../../src/store/store.js';
 
 export interface ContractOptions {
   /** Closes the store and opens the same database again; enables the persistence tests. */
@@ -64,6 +65,45 @@ const FIVE: EventInput[] = [
   event('u2', 'i2', 'purchase', 4000),
   event('u1', 'i1', 'purchase', 5000),
 ];
+
+function served(
+  id: string,
+  userId: string,
+  items: string[],
+  extra: Partial<ServedRecommendation> = {},
+): ServedRecommendation {
+  return {
+    id,
+    userId,
+    placement: 'home',
+    servedAt: 1000,
+    items,
+    scores: items.map((_, i) => items.length - i),
+    features: null,
+    ...extra,
+  };
+}
+
+/** Tallies sorted by recommendation and item, for comparison. */
+function sortedTallies(tallies: RecommendationTally[]): RecommendationTally[] {
+  const key = (t: RecommendationTally) => `${t.recommendationId}\u0000${t.itemId}`;
+  return [...tallies].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+const tally = (
+  recommendationId: string,
+  itemId: string,
+  counts: Partial<Omit<RecommendationTally, 'recommendationId' | 'itemId'>>,
+): RecommendationTally => ({
+  recommendationId,
+  itemId,
+  impressions: 0,
+  clicks: 0,
+  carts: 0,
+  purchases: 0,
+  revenue: 0,
+  ...counts,
+});
 
 async function collect(batches: AsyncIterable<EventBatch>): Promise<EventBatch[]> {
   const out: EventBatch[] = [];
@@ -642,6 +682,128 @@ export function storeContract(
       });
     });
 
+    describe('recommendation log', () => {
+      const withContext = (context: JsonObject, extra: Partial<EventInput> = {}) => ({ context, ...extra });
+
+      it('stores served lists with exact scores and feature rows', async () => {
+        const features = { names: ['score', 'popularity'], rows: Float32Array.from([0.1, 1e-7, -3.5, 42]) };
+        const scores = [0.1 + 0.2, -Infinity];
+        const a = served('r-a', 'u1', ['i1', 'i2'], { scores, features, placement: 'cart', servedAt: 1234 });
+        const b = served('r-b', 'u2', ['i3']);
+        expect(await store.insertRecommendations([a, b])).toBe(2);
+        const back = await store.getRecommendation('r-a');
+        expect(back).toEqual({ ...a, features: { names: features.names, rows: expect.any(Float32Array) } });
+        expect(back?.scores[0]).toBe(0.1 + 0.2);
+        expect(Array.from(back!.features!.rows)).toEqual(Array.from(features.rows));
+        expect(await store.getRecommendation('r-b')).toEqual(b);
+        expect(await store.getRecommendation('nope')).toBeNull();
+        expect(await store.insertRecommendations([])).toBe(0);
+      });
+
+      it('skips ids already stored, within and across batches', async () => {
+        expect(
+          await store.insertRecommendations([served('r1', 'u1', ['i1']), served('r1', 'u9', ['i9'])]),
+        ).toBe(1);
+        expect(await store.insertRecommendations([served('r1', 'u2', ['i2']), served('r2', 'u1', [])])).toBe(
+          1,
+        );
+        expect((await store.getRecommendation('r1'))?.userId).toBe('u1');
+        expect((await store.getRecommendation('r2'))?.items).toEqual([]);
+      });
+
+      it('rejects a batch with mismatched scores or features and writes nothing of it', async () => {
+        const bad = served('r2', 'u1', ['i1', 'i2'], { scores: [1] });
+        const error = await rejection(store.insertRecommendations([served('r1', 'u1', ['i1']), bad]));
+        expect(error.code).toBe('VALIDATION_ERROR');
+        expect(error.details).toEqual([{ field: '/recommendations/1/scores', message: expect.any(String) }]);
+        const features = { names: ['a', 'b'], rows: new Float32Array(3) };
+        const bad2 = served('r3', 'u1', ['i1', 'i2'], { features });
+        expect((await rejection(store.insertRecommendations([bad2]))).details[0].field).toBe(
+          '/recommendations/0/features',
+        );
+        expect(await store.getRecommendation('r1')).toBeNull();
+      });
+
+      it('lists served lists in serving order with since, placement and paging', async () => {
+        await store.insertRecommendations([
+          served('late', 'u1', ['i1'], { servedAt: 3000 }),
+          served('early', 'u1', ['i1'], { servedAt: 1000, placement: 'cart' }),
+          served('mid-1', 'u2', ['i1'], { servedAt: 2000 }),
+        ]);
+        await store.insertRecommendations([served('mid-2', 'u2', ['i1'], { servedAt: 2000 })]);
+        const ids = async (options: Parameters<Store['listRecommendations']>[0]) =>
+          (await store.listRecommendations(options)).rows.map((r) => r.id);
+        expect(await ids({})).toEqual(['early', 'mid-1', 'mid-2', 'late']);
+        expect(await ids({ since: 2000 })).toEqual(['mid-1', 'mid-2', 'late']);
+        expect(await ids({ placement: 'cart' })).toEqual(['early']);
+        expect(await ids({ placement: 'home', since: 2500 })).toEqual(['late']);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await store.listRecommendations({ limit: 1, since: 1500, cursor });
+          seen.push(...page.rows.map((r) => r.id));
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        expect(seen).toEqual(['mid-1', 'mid-2', 'late']);
+        await expect(store.listRecommendations({ cursor: 'bogus' })).rejects.toMatchObject({
+          code: 'VALIDATION_ERROR',
+        });
+      });
+
+      it('tallies the events carrying a recommendation id per item, with purchase revenue', async () => {
+        await store.upsertItems([
+          { id: 'shoe', attributes: { price: 120 } },
+          { id: 'sock', attributes: { price: '15' } },
+          { id: 'cap', attributes: { price: 25 } },
+        ]);
+        await store.insertEvents([
+          event('u1', 'shoe', 'impression', 1, withContext({ recommendationId: 'r1' })),
+          event('u1', 'sock', 'impression', 2, withContext({ recommendationId: 'r1', placement: 'home' })),
+          event('u1', 'shoe', 'impression', 3, withContext({ recommendationId: 'r1' })),
+          event('u1', 'shoe', 'click', 4, withContext({ recommendationId: 'r1' })),
+          event('u1', 'shoe', 'cart', 5, withContext({ recommendationId: 'r1' })),
+          // value × price, with the default quantity of 1 and with 2
+          event('u1', 'shoe', 'purchase', 6, withContext({ recommendationId: 'r1' })),
+          event('u1', 'shoe', 'purchase', 7, withContext({ recommendationId: 'r1' }, { value: 2 })),
+          // context.revenue wins over the price; a price that is not a number counts 0
+          event('u1', 'cap', 'purchase', 8, withContext({ recommendationId: 'r1', revenue: 19.5 })),
+          event('u1', 'sock', 'purchase', 9, withContext({ recommendationId: 'r1' })),
+          event('u1', 'sock', 'purchase', 10, withContext({ recommendationId: 'r1', revenue: 'lots' })),
+          // other types, other recommendations, no id, an id that is not a string
+          event('u1', 'shoe', 'view', 11, withContext({ recommendationId: 'r1' })),
+          event('u2', 'shoe', 'click', 12, withContext({ recommendationId: 'r2' })),
+          event('u1', 'shoe', 'click', 13),
+          event('u1', 'shoe', 'click', 14, withContext({ placement: 'home' })),
+          event('u1', 'shoe', 'click', 15, withContext({ recommendationId: 7 })),
+          event('u3', 'cap', 'purchase', 16, withContext({ recommendationId: 'r3', revenue: 5 })),
+        ]);
+        expect(sortedTallies(await store.recommendationTallies(['r1', 'r2', 'unknown']))).toEqual([
+          tally('r1', 'cap', { purchases: 1, revenue: 19.5 }),
+          tally('r1', 'shoe', { impressions: 2, clicks: 1, carts: 1, purchases: 2, revenue: 360 }),
+          tally('r1', 'sock', { impressions: 1, purchases: 2 }),
+          tally('r2', 'shoe', { clicks: 1 }),
+        ]);
+        expect(await store.recommendationTallies(['r3'])).toEqual([
+          tally('r3', 'cap', { purchases: 1, revenue: 5 }),
+        ]);
+        expect(await store.recommendationTallies([])).toEqual([]);
+        // Deleting an item removes its events and so their tallies.
+        await store.deleteItem('shoe');
+        expect(sortedTallies(await store.recommendationTallies(['r1', 'r2'])).map((t) => t.itemId)).toEqual([
+          'cap',
+          'sock',
+        ]);
+      });
+
+      it('deletes the recommendations served to a deleted user', async () => {
+        await store.insertEvents([event('u1', 'i1', 'view', 1), event('u2', 'i1', 'view', 1)]);
+        await store.insertRecommendations([served('r1', 'u1', ['i1']), served('r2', 'u2', ['i1'])]);
+        await store.deleteUser('u1');
+        expect(await store.getRecommendation('r1')).toBeNull();
+        expect(await store.getRecommendation('r2')).not.toBeNull();
+      });
+    });
+
     if (options.reopen) {
       const reopen = options.reopen;
       describe('persistence', () => {
@@ -656,6 +818,11 @@ export function storeContract(
             description: 'edited',
           });
           await store.deleteEventType('watch');
+          const features = { names: ['f'], rows: Float32Array.from([0.25]) };
+          await store.insertRecommendations([served('r1', 'alice', ['i1'], { features })]);
+          await store.insertEvents([
+            event('alice', 'i1', 'click', 5500, { context: { recommendationId: 'r1' } }),
+          ]);
           const ids = (await store.listEvents()).rows.map((e) => e.id);
 
           store = await reopen(store);
@@ -668,11 +835,13 @@ export function storeContract(
           const types = await store.listEventTypes();
           expect(types.find((t) => t.name === 'view')).toMatchObject({ weight: 5, description: 'edited' });
           expect(types.map((t) => t.name)).not.toContain('watch');
+          expect((await store.getRecommendation('r1'))?.features?.rows).toEqual(features.rows);
+          expect(await store.recommendationTallies(['r1'])).toEqual([tally('r1', 'i1', { clicks: 1 })]);
 
           await store.insertEvents([event('u1', 'book', 'like', 6000, { clientEventId: 'after' })]);
           const last = (await store.listEvents({ itemId: 'book' })).rows[0];
           expect(last.id).toBeGreaterThan(Math.max(...ids));
-          expect(await store.countEvents()).toBe(6);
+          expect(await store.countEvents()).toBe(7);
         });
       });
     }

@@ -72,6 +72,7 @@ describePg('PostgresStore', () => {
       'event_types',
       'events',
       'items',
+      'recommendations',
       'schema_migrations',
       'store_meta',
       'users',
@@ -79,7 +80,7 @@ describePg('PostgresStore', () => {
     const versions = await admin((c) =>
       c.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`),
     );
-    expect(versions.rows.map((r: { version: number }) => r.version)).toEqual([1, 2]);
+    expect(versions.rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3]);
     await store.close();
   });
 

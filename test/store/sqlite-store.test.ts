@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventInput } from '../../src/domain/types.js';
+import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/open-store.js';
+import { SQLITE_MIGRATIONS, migrateSqlite } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { storeContract } from './contract.js';
@@ -64,6 +66,33 @@ describe('SqliteStore specifics', () => {
     await second.close();
   });
 
+  it('upgrades a database of an earlier version: stored events stay, new ones are attributed', async () => {
+    const path = join(dir, 'upgrade.db');
+    const db = new Database(path);
+    migrateSqlite(
+      db,
+      SQLITE_MIGRATIONS.filter((m) => m.version <= 2),
+    );
+    db.exec(`INSERT INTO users (id, created_at, updated_at) VALUES ('u1', 0, 0);
+      INSERT INTO items (id, created_at, updated_at) VALUES ('i1', 0, 0);
+      INSERT INTO events (user_idx, item_idx, type_idx, ts, context)
+        SELECT 1, 1, idx, 500, '{"recommendationId":"r1"}' FROM event_types WHERE name = 'click'`);
+    db.close();
+    const store = await open(path);
+    expect((await store.listEvents()).rows.map((e) => e.context)).toEqual([{ recommendationId: 'r1' }]);
+    await store.insertEvents([
+      { ...view('u1', 'i1', 1000), type: 'impression', context: { recommendationId: 'r1' } },
+    ]);
+    await store.insertRecommendations([
+      { id: 'r1', userId: 'u1', placement: 'home', servedAt: 1, items: ['i1'], scores: [1], features: null },
+    ]);
+    // The click stored before the upgrade carries no indexed recommendation id.
+    expect(await store.recommendationTallies(['r1'])).toEqual([
+      { recommendationId: 'r1', itemId: 'i1', impressions: 1, clicks: 0, carts: 0, purchases: 0, revenue: 0 },
+    ]);
+    await store.close();
+  });
+
   it('keeps cached keys valid when another connection deletes users and items', async () => {
     const path = join(dir, 'two-connections.db');
     const a = await open(path);
@@ -84,12 +113,29 @@ describe('SqliteStore specifics', () => {
   it('finds events of a user across index segments', async () => {
     const store = await open(join(dir, 'segments.db'));
     const total = 140_000; // more than one segment of 2^16 ids
+    const attributed = { ...view('u0', 'i0', 0), type: 'click', context: { recommendationId: 'r-seg' } };
+    await store.insertEvents([attributed]);
     for (let start = 0; start < total; start += 35_000) {
       const batch = Array.from({ length: 35_000 }, (_, k) =>
         view(`u${(start + k) % 1000}`, `i${(start + k) % 97}`, start + k),
       );
       await store.insertEvents(batch);
     }
+    await store.insertEvents([attributed]);
+    // One attributed event in the first segment, one in the third.
+    expect(await store.recommendationTallies(['r-seg'])).toEqual([
+      {
+        recommendationId: 'r-seg',
+        itemId: 'i0',
+        impressions: 0,
+        clicks: 2,
+        carts: 0,
+        purchases: 0,
+        revenue: 0,
+      },
+    ]);
+    await store.deleteEvent(1);
+    await store.deleteEvent(total + 2);
     const history = await store.userHistory('u7', { limit: 1000 });
     expect(history).toHaveLength(140);
     expect(history[0].timestamp).toBe(139_007);

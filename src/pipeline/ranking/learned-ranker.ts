@@ -20,6 +20,7 @@
  * a ranker maps them by name onto an extractor's columns, so an extractor with more features
  * than the model serves it.
  */
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import type { CandidateSet, Ranker, RequestContext } from '../types.js';
@@ -393,4 +394,9 @@ export function saveRankerModel(file: string, model: RankerModel): void {
 
 export function loadRankerModel(file: string): RankerModel {
   return rankerModelFromJson(JSON.parse(readFileSync(file, 'utf8')) as unknown);
+}
+
+export function defaultRankerModelPath(modelsDir: string, placement?: string | null): string {
+  const name = placement ? placement.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') : 'all';
+  return path.join(modelsDir, 'rankers', `${name}.json`);
 }

@@ -67,6 +67,36 @@ INSERT INTO ${s}.store_meta (key, value) VALUES ('key_generation', 0);
 `;
 }
 
+/**
+ * Served recommendations, and the recommendation id of events for attribution. Scores (Float64)
+ * and feature rows (Float32, row-major) are the raw bytes of the typed arrays. Only events that
+ * carry a recommendation id enter `events_recommendation` (partial index), so bulk inserts of
+ * plain events pay nothing for it. Events stored before this step keep a null
+ * `recommendation_id`; no recommendation was logged then to attribute them to.
+ */
+function recommendationLog(s: string): string {
+  return `
+ALTER TABLE ${s}.events ADD COLUMN recommendation_id TEXT;
+
+CREATE INDEX events_recommendation ON ${s}.events (recommendation_id) WHERE recommendation_id IS NOT NULL;
+
+CREATE TABLE ${s}.recommendations (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  placement TEXT NOT NULL,
+  served_at BIGINT NOT NULL,
+  items JSON NOT NULL,
+  scores BYTEA NOT NULL,
+  feature_names JSON,
+  features BYTEA
+);
+
+CREATE INDEX recommendations_served_at ON ${s}.recommendations (served_at, seq);
+CREATE INDEX recommendations_user ON ${s}.recommendations (user_id);
+`;
+}
+
 async function seedDefaultEventTypes(client: pg.ClientBase, s: string): Promise<void> {
   await client.query(
     `INSERT INTO ${s}.event_types (name, weight, value_mode, description)
@@ -101,6 +131,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     },
   },
   { version: 2, name: 'default event types', up: seedDefaultEventTypes },
+  {
+    version: 3,
+    name: 'recommendation log',
+    up: async (client, s) => {
+      await client.query(recommendationLog(s));
+    },
+  },
 ];
 
 /**

@@ -18,8 +18,11 @@ import type {
   ItemListOptions,
   ListOptions,
   Page,
+  RecommendationListOptions,
+  RecommendationTally,
   Store,
 } from '../store.js';
+import type { ServedRecommendation } from '../../serving/recommendation-log.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   DEFAULT_SCAN_BATCH,
@@ -27,8 +30,14 @@ import {
   KeyNames,
   batchFromKeys,
   decodeCursor,
+  decodeServedCursor,
   lastById,
   pageSize,
+  recommendationIdOf,
+  servedFromColumns,
+  toServedPage,
+  typedBytes,
+  validateServed,
   positiveLimit,
   prepareEvents,
   requireIds,
@@ -37,6 +46,7 @@ import {
   validateEventType,
   type KeyRow,
   type ScanNames,
+  type ServedColumns,
 } from '../shared.js';
 import { migratePostgres } from './migrations.js';
 import {
@@ -68,6 +78,9 @@ const TYPES: pg.CustomTypesConfig = {
 };
 
 type AfterCommit = (callback: () => void) => void;
+
+const SERVED_COLUMNS = `seq, id, user_id AS "userId", placement, served_at AS "servedAt", items, scores,
+  feature_names AS "featureNames", features`;
 
 /**
  * Store on PostgreSQL, every table inside one schema. Users, items and event types get integer
@@ -310,6 +323,88 @@ export class PostgresStore implements Store {
     }
   }
 
+  // ---- served recommendations ----
+
+  async insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number> {
+    validateServed(rows);
+    if (rows.length === 0) return 0;
+    const result = await this.query(
+      `INSERT INTO ${this.s}.recommendations (id, user_id, placement, served_at, items, scores, feature_names, features)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::json[], $6::bytea[], $7::json[], $8::bytea[])
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.userId),
+        rows.map((r) => r.placement),
+        rows.map((r) => r.servedAt),
+        rows.map((r) => JSON.stringify(r.items)),
+        rows.map((r) => typedBytes(Float64Array.from(r.scores))),
+        rows.map((r) => (r.features ? JSON.stringify(r.features.names) : null)),
+        rows.map((r) => (r.features ? typedBytes(r.features.rows) : null)),
+      ],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async getRecommendation(id: string): Promise<ServedRecommendation | null> {
+    const { rows } = await this.query<ServedColumns>(
+      `SELECT ${SERVED_COLUMNS} FROM ${this.s}.recommendations WHERE id = $1`,
+      [id],
+    );
+    return rows.length > 0 ? servedFromColumns(rows[0]) : null;
+  }
+
+  async listRecommendations(options: RecommendationListOptions = {}): Promise<Page<ServedRecommendation>> {
+    const limit = pageSize(options.limit);
+    const after = decodeServedCursor(options.cursor);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (after) {
+      params.push(...after);
+      where.push(`(served_at, seq) > ($${params.length - 1}, $${params.length})`);
+    }
+    if (options.since !== undefined) {
+      params.push(options.since);
+      where.push(`served_at >= $${params.length}`);
+    }
+    if (options.placement !== undefined) {
+      params.push(options.placement);
+      where.push(`placement = $${params.length}`);
+    }
+    params.push(limit + 1);
+    const { rows } = await this.query<ServedColumns>(
+      `SELECT ${SERVED_COLUMNS} FROM ${this.s}.recommendations
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY served_at, seq LIMIT $${params.length}`,
+      params,
+    );
+    return toServedPage(rows, limit);
+  }
+
+  async recommendationTallies(ids: readonly string[]): Promise<RecommendationTally[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.query<RecommendationTally>(
+      `SELECT e.recommendation_id AS "recommendationId", i.id AS "itemId",
+         count(*) FILTER (WHERE t.name = 'impression') AS impressions,
+         count(*) FILTER (WHERE t.name = 'click') AS clicks,
+         count(*) FILTER (WHERE t.name = 'cart') AS carts,
+         count(*) FILTER (WHERE t.name = 'purchase') AS purchases,
+         coalesce(sum(CASE
+           WHEN json_typeof(e.context -> 'revenue') = 'number' THEN (e.context ->> 'revenue')::float8
+           WHEN json_typeof(i.attributes -> 'price') = 'number'
+             THEN coalesce(e.value, 1) * (i.attributes ->> 'price')::float8
+           ELSE 0 END) FILTER (WHERE t.name = 'purchase'), 0)::float8 AS revenue
+       FROM ${this.s}.events e
+       JOIN ${this.s}.event_types t ON t.idx = e.type_idx
+       JOIN ${this.s}.items i ON i.idx = e.item_idx
+       WHERE e.recommendation_id = ANY($1::text[])
+         AND t.name IN ('impression', 'click', 'cart', 'purchase')
+       GROUP BY e.recommendation_id, i.id`,
+      [ids],
+    );
+    return rows;
+  }
+
   // ---- event types ----
 
   async listEventTypes(): Promise<EventType[]> {
@@ -423,6 +518,8 @@ export class PostgresStore implements Store {
     // From here on no insert that could reference the row is in flight (see bumpGeneration).
     const events = await client.query(`DELETE FROM ${this.s}.events WHERE ${column} = $1`, [idx]);
     const owner = await client.query(`DELETE FROM ${this.s}.${table} WHERE idx = $1`, [idx]);
+    if (table === 'users')
+      await client.query(`DELETE FROM ${this.s}.recommendations WHERE user_id = $1`, [id]);
     return { deleted: (owner.rowCount ?? 0) > 0, events: events.rowCount ?? 0 };
   }
 
@@ -502,8 +599,10 @@ export class PostgresStore implements Store {
     // Speculative insertion costs ~10% per row; skip it when no row can conflict.
     const idempotent = events.some((e) => e.clientEventId !== null && e.clientEventId !== undefined);
     const result = await client.query(
-      `INSERT INTO ${this.s}.events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id)
-       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::float8[], $5::int8[], $6::text[], $7::json[], $8::text[])
+      `INSERT INTO ${this.s}.events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id,
+         recommendation_id)
+       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::float8[], $5::int8[], $6::text[], $7::json[], $8::text[],
+         $9::text[])
        ${idempotent ? 'ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING' : ''}`,
       [
         userIds.map((id) => users.get(id)),
@@ -514,6 +613,7 @@ export class PostgresStore implements Store {
         events.map((e) => e.sessionId ?? null),
         events.map((e) => (e.context ? JSON.stringify(e.context) : null)),
         events.map((e) => e.clientEventId ?? null),
+        events.map((e) => recommendationIdOf(e.context)),
       ],
     );
     const inserted = result.rowCount ?? 0;

@@ -88,6 +88,40 @@ CREATE TABLE store_meta (
 INSERT INTO store_meta (key, value) VALUES ('key_generation', 0);
 `;
 
+/**
+ * Served recommendations, and the recommendation id of events for attribution. `seq` keeps the
+ * logging order (rowids of a table without an INTEGER PRIMARY KEY may change on VACUUM). Items
+ * and feature names are JSON arrays; scores (Float64) and feature rows (Float32, row-major) are
+ * the raw bytes of the typed arrays.
+ *
+ * Only events that carry a recommendation id enter `events_recommendation` (partial index), so
+ * bulk imports of plain events pay nothing for it. It leads with the event id segment like the
+ * other event indexes: when most events carry an id (impressions of every served item), random
+ * ids still only touch the newest segment's subtree. Events stored before this step keep a null
+ * `recommendation_id`; no recommendation was logged then to attribute them to.
+ */
+const RECOMMENDATION_LOG = `
+ALTER TABLE events ADD COLUMN recommendation_id TEXT;
+
+CREATE INDEX events_recommendation ON events ((id >> ${SEGMENT_BITS}), recommendation_id)
+  WHERE recommendation_id IS NOT NULL;
+
+CREATE TABLE recommendations (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  placement TEXT NOT NULL,
+  served_at INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  scores BLOB NOT NULL,
+  feature_names TEXT,
+  features BLOB
+);
+
+CREATE INDEX recommendations_served_at ON recommendations (served_at, seq);
+CREATE INDEX recommendations_user ON recommendations (user_id);
+`;
+
 function seedDefaultEventTypes(db: Database.Database): void {
   const insert = db.prepare(
     `INSERT INTO event_types (name, weight, value_mode, description) VALUES (?, ?, ?, ?)
@@ -104,6 +138,7 @@ function seedDefaultEventTypes(db: Database.Database): void {
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
   { version: 2, name: 'default event types', up: seedDefaultEventTypes },
+  { version: 3, name: 'recommendation log', up: (db) => db.exec(RECOMMENDATION_LOG) },
 ];
 
 /** Applies every pending migration, each in its own write transaction. */

@@ -18,8 +18,11 @@ import type {
   ItemListOptions,
   ListOptions,
   Page,
+  RecommendationListOptions,
+  RecommendationTally,
   Store,
 } from '../store.js';
+import type { ServedRecommendation } from '../../serving/recommendation-log.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   DEFAULT_SCAN_BATCH,
@@ -27,7 +30,13 @@ import {
   KeyNames,
   batchFromKeys,
   decodeCursor,
+  decodeServedCursor,
   pageSize,
+  recommendationIdOf,
+  servedFromColumns,
+  toServedPage,
+  typedBytes,
+  validateServed,
   positiveLimit,
   prepareEvents,
   requireIds,
@@ -37,6 +46,7 @@ import {
   type KeyRow,
   type PreparedEvents,
   type ScanNames,
+  type ServedColumns,
 } from '../shared.js';
 import { SEGMENT_BITS, migrateSqlite } from './migrations.js';
 import {
@@ -64,6 +74,23 @@ const EVENT_JOINS = `events e
 
 /** Matches the leading expression of the per-segment event indexes (see migrations.ts). */
 const IN_SEGMENTS = `(e.id >> ${SEGMENT_BITS}) IN (SELECT value FROM json_each(?))`;
+
+const SERVED_COLUMNS = `seq, id, user_id AS userId, placement, served_at AS servedAt, items, scores,
+  feature_names AS featureNames, features`;
+
+/** A served recommendation as SQLite returns it: JSON as text, typed arrays as Buffers. */
+interface ServedRow extends Omit<ServedColumns, 'items' | 'featureNames'> {
+  items: string;
+  featureNames: string | null;
+}
+
+function toServedColumns(row: ServedRow): ServedColumns {
+  return {
+    ...row,
+    items: JSON.parse(row.items) as string[],
+    featureNames: row.featureNames === null ? null : (JSON.parse(row.featureNames) as string[]),
+  };
+}
 
 /**
  * Store on a single SQLite file (WAL, synchronous=FULL). Users, items and event types get integer
@@ -307,6 +334,81 @@ export class SqliteStore implements Store {
     }
   }
 
+  // ---- served recommendations ----
+
+  async insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number> {
+    validateServed(rows);
+    if (rows.length === 0) return 0;
+    const insert = this.sql(
+      `INSERT INTO recommendations (id, user_id, placement, served_at, items, scores, feature_names, features)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    );
+    return this.write(() => {
+      let written = 0;
+      for (const r of rows) {
+        written += insert.run(
+          r.id,
+          r.userId,
+          r.placement,
+          r.servedAt,
+          JSON.stringify(r.items),
+          typedBytes(Float64Array.from(r.scores)),
+          r.features ? JSON.stringify(r.features.names) : null,
+          r.features ? typedBytes(r.features.rows) : null,
+        ).changes;
+      }
+      return written;
+    });
+  }
+
+  async getRecommendation(id: string): Promise<ServedRecommendation | null> {
+    const row = this.sql(`SELECT ${SERVED_COLUMNS} FROM recommendations WHERE id = ?`).get(id) as
+      ServedRow | undefined;
+    return row ? servedFromColumns(toServedColumns(row)) : null;
+  }
+
+  async listRecommendations(options: RecommendationListOptions = {}): Promise<Page<ServedRecommendation>> {
+    const limit = pageSize(options.limit);
+    const after = decodeServedCursor(options.cursor);
+    const where: string[] = [];
+    const params: Params = [];
+    if (after) {
+      where.push('(served_at, seq) > (?, ?)');
+      params.push(...after);
+    }
+    if (options.since !== undefined) {
+      where.push('served_at >= ?');
+      params.push(options.since);
+    }
+    if (options.placement !== undefined) {
+      where.push('placement = ?');
+      params.push(options.placement);
+    }
+    const rows = this.sql(
+      `SELECT ${SERVED_COLUMNS} FROM recommendations ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY served_at, seq LIMIT ?`,
+    ).all(...params, limit + 1) as ServedRow[];
+    return toServedPage(rows.map(toServedColumns), limit);
+  }
+
+  async recommendationTallies(ids: readonly string[]): Promise<RecommendationTally[]> {
+    if (ids.length === 0) return [];
+    return this.sql(
+      `SELECT e.recommendation_id AS recommendationId, i.id AS itemId,
+         sum(t.name = 'impression') AS impressions, sum(t.name = 'click') AS clicks,
+         sum(t.name = 'cart') AS carts, sum(t.name = 'purchase') AS purchases,
+         total(CASE WHEN t.name <> 'purchase' THEN 0
+           WHEN json_type(e.context, '$.revenue') IN ('integer', 'real') THEN json_extract(e.context, '$.revenue')
+           WHEN json_type(i.attributes, '$.price') IN ('integer', 'real')
+             THEN coalesce(e.value, 1) * json_extract(i.attributes, '$.price')
+           ELSE 0 END) AS revenue
+       FROM events e CROSS JOIN event_types t ON t.idx = e.type_idx CROSS JOIN items i ON i.idx = e.item_idx
+       WHERE ${IN_SEGMENTS} AND e.recommendation_id IN (SELECT value FROM json_each(?))
+         AND t.name IN ('impression', 'click', 'cart', 'purchase')
+       GROUP BY e.recommendation_id, e.item_idx`,
+    ).all(this.segments(), JSON.stringify(ids)) as RecommendationTally[];
+  }
+
   // ---- event types ----
 
   async listEventTypes(): Promise<EventType[]> {
@@ -393,6 +495,7 @@ export class SqliteStore implements Store {
       idx,
     ).changes;
     this.sql(`DELETE FROM ${table} WHERE idx = ?`).run(idx);
+    if (table === 'users') this.sql('DELETE FROM recommendations WHERE user_id = ?').run(id);
     this.bumpGeneration(afterCommit, () => (table === 'users' ? this.userIdx : this.itemIdx).delete(id));
     return { deleted: true, events };
   }
@@ -458,8 +561,9 @@ export class SqliteStore implements Store {
 
   private writeEvents(events: EventInput[]): InsertEventsResult {
     const insert = this.sql(
-      `INSERT INTO events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (user_idx, item_idx, type_idx, value, ts, session_id, context, client_event_id,
+         recommendation_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING`,
     );
     try {
@@ -496,6 +600,7 @@ export class SqliteStore implements Store {
         e.sessionId ?? null,
         e.context ? JSON.stringify(e.context) : null,
         e.clientEventId ?? null,
+        recommendationIdOf(e.context),
       ).changes;
     }
     return written;
