@@ -12,6 +12,7 @@ import { eventTypeRoutes } from './routes/event-types.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { placementRoutes } from './routes/placements.js';
+import { rankerRoutes } from './routes/rankers.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 
 export interface AppOptions {
@@ -79,5 +80,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(modelRoutes, deps);
   await app.register(placementRoutes, deps);
   await app.register(recommendationRoutes, deps);
+  await app.register(rankerRoutes, deps);
   return app as unknown as App;
 }
