@@ -113,6 +113,12 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   private readonly touched: Int32Array;
   private readonly extraScratch: Float32Array;
   private readonly vector: Float32Array;
+  /** The last history explained and its factorised system (see explainSystem). */
+  private explained: {
+    history: Int32Array;
+    weights: Float32Array;
+    system: { idx: Int32Array; ex: Float32Array; factor: Float64Array } | null;
+  } | null = null;
   /** SIMD scoring over the item factors, created on first use (null: plain TypeScript). */
   private scorer: FactorScorer | null | undefined;
 
@@ -373,19 +379,16 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   explain(ctx: ScoringContext, itemIndex: number, max: number): Contribution[] {
     const k = this.k;
     if (!Number.isInteger(itemIndex) || itemIndex < 0 || itemIndex >= this.itemIds.length) return [];
-    const nt = this.aggregate(ctx.history, ctx.historyWeights);
-    if (nt === 0) return [];
-    const idx = this.touched.slice(0, nt).sort();
-    const ex = this.historyExtra(idx, nt);
-    const s = this.scratch;
-    if (!solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, s)) return [];
-    // z = W·y_i via the factor left in s.a.
+    const system = this.explainSystem(ctx.history, ctx.historyWeights);
+    if (!system) return [];
+    const { idx, ex, factor } = system;
+    // z = W·y_i via the Cholesky factor of W⁻¹.
     const z = new Float64Array(k);
     const yo = itemIndex * k;
     for (let f = 0; f < k; f++) z[f] = this.itemFactors[yo + f];
-    choleskySolveInPlace(s.a, k, z);
+    choleskySolveInPlace(factor, k, z);
     const out: Contribution[] = [];
-    for (let q = 0; q < nt; q++) {
+    for (let q = 0; q < idx.length; q++) {
       const jo = idx[q] * k;
       let d = 0;
       for (let f = 0; f < k; f++) d += this.itemFactors[jo + f] * z[f];
@@ -393,6 +396,30 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     }
     out.sort((a, b) => b.weight - a.weight || a.itemIndex - b.itemIndex);
     return out.slice(0, Math.max(0, Math.floor(max)));
+  }
+
+  /**
+   * The factorised user system of a history, kept for the next call with the very same history
+   * arrays: explaining several items of one list factorises once.
+   */
+  private explainSystem(
+    history: Int32Array,
+    weights: Float32Array,
+  ): { idx: Int32Array; ex: Float32Array; factor: Float64Array } | null {
+    const cached = this.explained;
+    if (cached && cached.history === history && cached.weights === weights) return cached.system;
+    const k = this.k;
+    const nt = this.aggregate(history, weights);
+    let system: { idx: Int32Array; ex: Float32Array; factor: Float64Array } | null = null;
+    if (nt > 0) {
+      const idx = this.touched.slice(0, nt).sort();
+      const ex = Float32Array.from(this.historyExtra(idx, nt).subarray(0, nt));
+      const s = this.scratch;
+      if (solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, s))
+        system = { idx, ex, factor: Float64Array.from(s.a.subarray(0, k * k)) };
+    }
+    this.explained = { history, weights, system };
+    return system;
   }
 
   /** Exact user half-step from a history, into `out`. */

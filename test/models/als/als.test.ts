@@ -187,6 +187,23 @@ describe('AlsModel', () => {
     expect(m.explain(ctx, 4, 2).length).toBe(2);
   });
 
+  it('explains several items of one history, and other histories in between, like a fresh model', async () => {
+    const m = await AlsModel.fit(data, { ...BASE, solver: 'exact' });
+    const a = trainingContext(data, 10);
+    const b = trainingContext(data, 11);
+    const sequence: [typeof a, number][] = [
+      [a, 4],
+      [a, 7],
+      [b, 4],
+      [a, 9],
+      [b, 2],
+    ];
+    for (const [ctx, item] of sequence) {
+      const fresh = AlsModel.fromArtifact(m.toArtifact());
+      expect(m.explain(ctx, item, 100)).toEqual(fresh.explain(ctx, item, 100));
+    }
+  });
+
   it('finds similar items and users by cosine, never the query itself', async () => {
     const m = await AlsModel.fit(data, BASE);
     const top = m.similarItems(2, 5);

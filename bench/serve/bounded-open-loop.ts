@@ -1,0 +1,106 @@
+/**
+ * The open-loop generator of bench/open-loop.ts with a give-up bound: once an answer takes longer
+ * than `giveUpMs` the server is overloaded at this rate, so no further requests are scheduled
+ * (those in flight are awaited). Without it an overloaded run lasts until the whole backlog drains.
+ */
+import http from 'node:http';
+import { percentile } from '../load.js';
+
+export interface BoundedOpenLoopOptions {
+  url: string;
+  /** Requests per second, sent on a fixed schedule whatever the answers do. */
+  rate: number;
+  durationSeconds: number;
+  path: (i: number) => string;
+  /** Stop scheduling once one answer took this long, measured from its scheduled time. */
+  giveUpMs: number;
+  maxSockets?: number;
+}
+
+export interface BoundedOpenLoopResult {
+  /** Requests scheduled and sent. */
+  sent: number;
+  /** Requests the full run would have sent. */
+  planned: number;
+  ok: number;
+  failed: number;
+  /** True when the run stopped early on the give-up bound. */
+  overloaded: boolean;
+  /** Requests answered per second of the run (sending start to last answer). */
+  completedRate: number;
+  /** Milliseconds from the scheduled send time to the last byte of the answer, over the sent requests. */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<BoundedOpenLoopResult> {
+  const target = new URL(o.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 64 });
+  const planned = Math.round(o.rate * o.durationSeconds);
+  const latencies = new Float64Array(planned);
+  let ok = 0;
+  let failed = 0;
+  let done = 0;
+  let next = 0;
+  let overloaded = false;
+  const start = performance.now() + 50;
+
+  await new Promise<void>((resolve) => {
+    let stopped = false;
+    const finish = (i: number) => {
+      const latency = performance.now() - (start + (i * 1000) / o.rate);
+      latencies[i] = latency;
+      if (latency > o.giveUpMs && !stopped) {
+        overloaded = true;
+        stopped = true;
+      }
+      done++;
+      if ((stopped || next === planned) && done === next) resolve();
+    };
+    const send = (i: number) => {
+      const req = http.get({ host: target.hostname, port: target.port, path: o.path(i), agent }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => {
+          if (res.statusCode === 200) ok++;
+          else failed++;
+          finish(i);
+        });
+      });
+      req.on('error', () => {
+        failed++;
+        finish(i);
+      });
+    };
+    const tick = () => {
+      if (stopped) {
+        if (done === next) resolve();
+        return;
+      }
+      const now = performance.now();
+      while (next < planned && start + (next * 1000) / o.rate <= now) send(next++);
+      if (next < planned) {
+        const wait = start + (next * 1000) / o.rate - performance.now();
+        if (wait > 1.5) setTimeout(tick, wait - 1);
+        else setImmediate(tick);
+      }
+    };
+    setTimeout(tick, 50);
+  });
+  agent.destroy();
+  const elapsed = (performance.now() - start) / 1000;
+  const sorted = latencies.slice(0, next).sort();
+  return {
+    sent: next,
+    planned,
+    ok,
+    failed,
+    overloaded,
+    completedRate: next / elapsed,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+  };
+}
