@@ -79,8 +79,8 @@ export interface ServingBundle {
 }
 
 /** How many candidates each kind of source proposes (about a thousand per request in all). */
-/** Candidates asked of an ANN source (recall@10 of its head is 1.0 from 200 on, at 0.3 ms). */
-const ANN_LIMIT = 200;
+/** Candidates asked of an ANN source: its head keeps recall@10 0.9997 against exact search at 0.17 ms. */
+const ANN_LIMIT = 100;
 const LIMITS = {
   primary: 500,
   neighbours: 300,
