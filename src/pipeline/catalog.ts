@@ -26,6 +26,11 @@ export interface Catalog {
   readonly categoryIdx: Int32Array;
   /** The stored item (attributes for rules and audience filters), null for items not in the store. */
   item(index: number): Item | null;
+  /**
+   * Takes a changed item in place: availability, stock, price, publication time and attributes
+   * (its categories keep their snapshot until the next rebuild).
+   */
+  update(index: number, item: Item): void;
 }
 
 function numberAttr(item: Item, key: string): number {
@@ -54,13 +59,17 @@ export function buildCatalog(itemIds: readonly string[], items: Iterable<Item>):
   const categoryIndex = new Map<string, number>();
   const categoryPtr = new Int32Array(n + 1);
   const idx: number[] = [];
+  const take = (i: number, it: Item): void => {
+    stored[i] = it;
+    available[i] = it.available ? 1 : 0;
+    stock[i] = numberAttr(it, 'stock');
+    price[i] = numberAttr(it, 'price');
+    publishedAt[i] = it.publishedAt ?? it.createdAt;
+  };
   for (let i = 0; i < n; i++) {
     const it = stored[i];
     if (it) {
-      available[i] = it.available ? 1 : 0;
-      stock[i] = numberAttr(it, 'stock');
-      price[i] = numberAttr(it, 'price');
-      publishedAt[i] = it.publishedAt ?? it.createdAt;
+      take(i, it);
       for (const c of it.categories) {
         let ci = categoryIndex.get(c);
         if (ci === undefined) {
@@ -86,6 +95,7 @@ export function buildCatalog(itemIds: readonly string[], items: Iterable<Item>):
     categoryPtr,
     categoryIdx: Int32Array.from(idx),
     item: (i) => stored[i] ?? null,
+    update: take,
   };
 }
 

@@ -98,10 +98,12 @@ export class PipelineService {
   readonly rules: RuleService;
   private pipelines: Map<string, Pipeline> | null = null;
   private catalog: Catalog | null = null;
-  private userIndex = new Map<string, number>();
   private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
   private served: Pick<ServingBundle, 'catalog' | 'models' | 'indexes'> | null = null;
   private segments: ServingBundle['segments'] = null;
+  /** Items the models know (the head of the catalogue) and items added since. */
+  private baseItems = 0;
+  private extraItems = new Map<string, Item>();
   private readonly settingsFile: string;
 
   constructor(
@@ -144,14 +146,8 @@ export class PipelineService {
       cursor = page.nextCursor;
     } while (cursor);
     const catalog = buildCatalog(ids, items);
-    this.userIndex = new Map();
-    for (const m of usable.values()) {
-      const userIds = (m as Partial<{ userIds: readonly string[] }>).userIds;
-      if (Array.isArray(userIds) && userIds.length === m.info.users) {
-        userIds.forEach((u, i) => this.userIndex.set(u, i));
-        break;
-      }
-    }
+    this.baseItems = ids.length;
+    this.extraItems = new Map();
     await this.refreshRules();
     this.catalog = catalog;
     this.served = { catalog, models: usable, indexes: annIndexes(usable, this.annMinItems) };
@@ -261,20 +257,39 @@ export class PipelineService {
     for (const p of names) this.compiledRules.set(p, await this.rules.rulesFor(p));
   }
 
-  /** Keeps availability, stock and price of the snapshot in step with item writes and deletes. */
-  itemChanged(item: {
-    id: string;
-    available?: boolean;
-    attributes?: Readonly<Record<string, unknown>>;
-  }): void {
+  /**
+   * Keeps the snapshot in step with item writes: changed items are taken in place, new items are
+   * added to the catalogue (recommendable at once by the sources that need no training: fresh,
+   * rules, content), deleted ones become unavailable.
+   */
+  async itemsWritten(ids: readonly string[]): Promise<void> {
     const c = this.catalog;
-    const i = c?.indexOf.get(item.id);
-    if (!c || i === undefined) return;
-    c.available[i] = item.available === false ? 0 : 1;
-    const stock = item.attributes?.stock;
-    const price = item.attributes?.price;
-    c.stock[i] = typeof stock === 'number' ? stock : NaN;
-    c.price[i] = typeof price === 'number' ? price : NaN;
+    if (!c || !this.served) return;
+    let added = false;
+    for (const id of ids) {
+      const item = await this.store.getItem(id);
+      const i = c.indexOf.get(id);
+      if (i !== undefined) {
+        if (item) c.update(i, item);
+        else c.available[i] = 0;
+      } else if (item) {
+        this.extraItems.set(id, item);
+        added = true;
+      }
+    }
+    if (added) {
+      const base = this.served.catalog.itemIds.slice(0, this.baseItems);
+      const items: Item[] = [];
+      for (let i = 0; i < c.size; i++) {
+        const it = c.item(i);
+        if (it) items.push(it);
+      }
+      items.push(...this.extraItems.values());
+      const ids = [...base, ...[...this.extraItems.keys()].filter((id) => !base.includes(id))];
+      this.catalog = buildCatalog(ids, items);
+      this.served = { ...this.served, catalog: this.catalog };
+      this.assemble();
+    }
   }
 
   async recommend(request: PipelineRequest): Promise<PipelineRecommendation> {
@@ -288,7 +303,8 @@ export class PipelineService {
     ]);
     const ctx = requestContext(catalog, history, this.recommendations.getEventTypes(), {
       ...request,
-      userIndex: this.userIndex.get(request.userId) ?? -1,
+      // Models fold the user in from the live history, so the last event counts at once.
+      userIndex: -1,
       user: user?.attributes ?? {},
     });
     const result = pipeline.run(ctx);

@@ -27,10 +27,8 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
   ): Promise<{ valid: number; written: number; errors: ReturnType<typeof validateItemRows>['errors'] }> {
     const { valid, errors } = validateItemRows(rows);
     const written = valid.length > 0 ? await store.upsertItems(valid) : 0;
-    for (const it of valid) {
-      service.itemChanged(it.id, it.available ?? true);
-      engine.pipelines.itemChanged(it);
-    }
+    for (const it of valid) service.itemChanged(it.id, it.available ?? true);
+    await engine.pipelines.itemsWritten(valid.map((it) => it.id));
     return { valid: valid.length, written, errors };
   }
 
@@ -151,7 +149,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
       const result = await store.deleteItem(req.params.id);
       if (!result.deleted) throw new NotFoundError('item', req.params.id);
       service.itemChanged(req.params.id, false);
-      engine.pipelines.itemChanged({ id: req.params.id, available: false });
+      await engine.pipelines.itemsWritten([req.params.id]);
       return result;
     },
   );

@@ -1,0 +1,115 @@
+/** What a user just did shows in the very next recommendation; a new item without a retrain. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/server/app.js';
+import { Engine } from '../../src/serving/engine.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+interface Rec {
+  items: { itemId: string; sources: string[]; explanations: { kind: string }[] }[];
+}
+
+const RUNNING = ['shoe', 'sock', 'cap', 'shirt', 'band', 'bottle'];
+const KITCHEN = ['pan', 'knife', 'pot', 'board', 'whisk', 'bowl'];
+
+let dir: string;
+let engine: Engine;
+let app: App;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'kindred-realtime-'));
+  const store = new SqliteStore(path.join(dir, 'k.db'));
+  await store.init();
+  engine = new Engine(store, path.join(dir, 'models'));
+  await engine.start();
+  app = await buildApp({ engine });
+  const old = Date.UTC(2025, 0, 1);
+  await app.inject({
+    method: 'POST',
+    url: '/items',
+    payload: [...RUNNING, ...KITCHEN].map((id) => ({
+      id,
+      categories: [RUNNING.includes(id) ? 'running' : 'kitchen'],
+      publishedAt: new Date(old).toISOString(),
+    })),
+  });
+  const events = [];
+  let t = Date.UTC(2025, 5, 1);
+  for (let u = 0; u < 20; u++) {
+    const own = u % 2 === 0 ? RUNNING : KITCHEN;
+    for (let j = 0; j < 4; j++)
+      events.push({ userId: `u${u}`, itemId: own[(u + j) % 6], type: 'purchase', timestamp: (t += 1000) });
+  }
+  await app.inject({ method: 'POST', url: '/events', payload: events });
+  expect(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/models/train',
+        payload: { models: ['popularity', 'trending', 'item-knn', 'als'] },
+      })
+    ).statusCode,
+  ).toBe(200);
+});
+
+afterAll(async () => {
+  await app.close();
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const top = async (user: string, k = 6): Promise<string[]> =>
+  (await app.inject(`/recommend/${user}?k=${k}`)).json<Rec>().items.map((i) => i.itemId);
+
+describe('real-time signals', () => {
+  it('a purchase leaves the next list at once, and items like it rise', async () => {
+    const before = await top('u0', 12);
+    // A runner: the head of the list is running gear, kitchen items trail.
+    expect(RUNNING).toContain(before[0]);
+    const bowlBefore = before.indexOf('bowl');
+    const bought = 'pan';
+    const ack = await app.inject({
+      method: 'POST',
+      url: '/events',
+      payload: ['pan', 'knife', 'pot', 'board', 'whisk'].map((itemId, j) => ({
+        userId: 'u0',
+        itemId,
+        type: 'purchase',
+        timestamp: Date.now() - 3 + j,
+      })),
+    });
+    expect(ack.json<{ accepted: number }>().accepted).toBe(5);
+    const after = await top('u0', 12);
+    expect(after).not.toContain(bought);
+    expect(after).not.toContain('knife');
+    // No retraining happened: the models fold the new history in, and the last kitchen item rises.
+    expect(bowlBefore).toBeGreaterThan(2);
+    expect(after.indexOf('bowl')).toBeGreaterThanOrEqual(0);
+    expect(after.indexOf('bowl')).toBeLessThan(bowlBefore);
+  });
+
+  it('a new item is recommendable without a retrain', async () => {
+    const before = await top('u2', 12);
+    expect(before).not.toContain('trail-vest');
+    const created = await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: [
+        {
+          id: 'trail-vest',
+          title: 'Trail Vest',
+          categories: ['running'],
+          publishedAt: new Date().toISOString(),
+        },
+      ],
+    });
+    expect(created.statusCode).toBe(200);
+    const res = (await app.inject('/recommend/u2?k=12')).json<Rec>();
+    const vest = res.items.find((i) => i.itemId === 'trail-vest');
+    expect(vest).toBeDefined();
+    expect(vest!.sources).toContain('fresh');
+    expect(vest!.explanations.map((e) => e.kind)).toContain('new');
+  });
+});
