@@ -4,6 +4,8 @@ import type { Store } from '../store/store.js';
 import type { ArtifactRepository } from './artifact-repo.js';
 import type { SavableRecommender } from './artifact.js';
 import type { Params } from './params.js';
+import { holdoutMetrics } from './holdout-metrics.js';
+import { ModelRegistry } from './model-registry.js';
 import { createModel } from './registry.js';
 
 export const DEFAULT_MODELS: readonly string[] = ['popularity', 'trending', 'item-knn'];
@@ -17,6 +19,8 @@ export interface TrainOptions {
   progress?: (message: string) => void;
   /** How the training data is read (reference time, item universe, cutoff). */
   interactions?: BuildInteractionsOptions;
+  /** Also measure each model on every user's latest interaction (a second fit) and record it. */
+  evaluate?: boolean;
 }
 
 export interface TrainResult {
@@ -52,12 +56,31 @@ export async function trainModels(store: Store, options: TrainOptions): Promise<
   const models: SavableRecommender[] = [];
   const paths: string[] = [];
   for (const trainer of trainers) {
+    const metrics = options.evaluate ? await holdoutMetrics(trainer, data) : {};
+    if (options.evaluate)
+      progress(
+        `${trainer.name}: holdout ${Object.entries(metrics)
+          .map(([k, v]) => `${k} ${Number(v.toFixed(4))}`)
+          .join(', ')}`,
+      );
     progress(`training ${trainer.name}`);
     const model = await trainer.fit(data, {
       iteration: (i, seconds) =>
         progress(`${trainer.name}: iteration ${i + 1} done in ${seconds.toFixed(2)}s`),
     });
     const file = await options.repo.save(model);
+    new ModelRegistry(options.repo).writeCard(
+      file,
+      model.info,
+      {
+        events: data.events.length,
+        users: data.users.size,
+        items: data.items.size,
+        interactions,
+        lastEventTime: data.lastEventTime,
+      },
+      metrics,
+    );
     progress(`trained ${trainer.name} in ${model.info.fitSeconds.toFixed(2)}s, saved ${file}`);
     models.push(model);
     paths.push(file);

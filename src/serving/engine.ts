@@ -6,14 +6,18 @@ import { effectiveParams, readSettings } from '../models/settings-file.js';
 import { DEFAULT_MODELS, trainModels } from '../models/training.js';
 import type { Store } from '../store/store.js';
 import path from 'node:path';
+import { ModelRegistry } from '../models/model-registry.js';
 import { modelNames } from '../models/registry.js';
 import { PipelineService } from './pipeline-service.js';
+import { RetrainScheduler, type RetrainPolicy } from './retrain-scheduler.js';
 import { StoreRecommendationLog } from './store-recommendation-log.js';
 import { RecommendationService } from './recommendation-service.js';
 
 export interface TrainRequest {
   models?: string[];
   params?: Record<string, Record<string, number | string | boolean>>;
+  /** Also measure every model on each user's latest interaction and record it in the registry. */
+  evaluate?: boolean;
   /** Settings saved by a settings search are used unless this is true (explicit params always win). */
   ignoreSavedSettings?: boolean;
   progress?: (message: string) => void;
@@ -26,11 +30,14 @@ export interface TrainRequest {
 export class Engine {
   readonly service: RecommendationService;
   readonly repo: ArtifactRepository;
+  /** Trained versions with their data snapshots and metrics; which version serves. */
+  readonly registry: ModelRegistry;
   /** The multi-stage pipeline over the loaded models, with the placements' business rules. */
   readonly pipelines: PipelineService;
   /** Every list the pipeline served, for attribution and for training the learned ranker. */
   readonly recommendationLog: StoreRecommendationLog;
   private training = false;
+  private scheduler: RetrainScheduler | null = null;
 
   constructor(
     readonly store: Store,
@@ -38,6 +45,7 @@ export class Engine {
   ) {
     this.service = new RecommendationService(store);
     this.repo = new ArtifactRepository(modelsDir);
+    this.registry = new ModelRegistry(this.repo);
     this.recommendationLog = new StoreRecommendationLog(store, {
       onError: (err, lost) =>
         console.error(`recommendation log: ${lost} served lists not written: ${(err as Error).message}`),
@@ -57,10 +65,48 @@ export class Engine {
     const models: Recommender[] = [];
     const names = [...DEFAULT_MODELS, ...modelNames().filter((n) => !DEFAULT_MODELS.includes(n))];
     for (const name of names) {
-      const file = this.repo.latest(name);
+      const file = this.registry.servingPath(name);
       if (file) models.push(loadModel(file));
     }
     if (models.length > 0) await this.swapIn(models);
+  }
+
+  /** Serves a given version of a family from now on (kept across restarts). */
+  async promote(name: string, version: string): Promise<void> {
+    await this.swapOne(loadModel(this.registry.promote(name, version)));
+  }
+
+  /** Serves the version before the one serving now. */
+  async rollback(name: string): Promise<string> {
+    await this.swapOne(loadModel(this.registry.rollback(name)));
+    return this.registry.servingVersion(name) as string;
+  }
+
+  private async swapOne(model: Recommender): Promise<void> {
+    const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
+    byName.set(model.info.name, model);
+    await this.swapIn([...byName.values()]);
+  }
+
+  get isTraining(): boolean {
+    return this.training;
+  }
+
+  /** Retrains on a schedule from now on (see RetrainScheduler); replaces an earlier schedule. */
+  scheduleRetraining(policy: RetrainPolicy, log?: (message: string) => void): RetrainScheduler {
+    void this.scheduler?.stop();
+    this.scheduler = new RetrainScheduler(this, policy, log);
+    this.scheduler.start();
+    return this.scheduler;
+  }
+
+  get retraining(): RetrainScheduler | null {
+    return this.scheduler;
+  }
+
+  /** Counts acknowledged events towards a retraining schedule. */
+  eventsAcknowledged(n: number): void {
+    this.scheduler?.eventsAcknowledged(n);
   }
 
   /** Serves these models from now on, in the direct service and in the pipeline. */
@@ -84,9 +130,18 @@ export class Engine {
         params: effectiveParams(saved, request.params, models),
         repo: this.repo,
         progress: request.progress,
+        evaluate: request.evaluate,
       });
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
-      for (const m of result.models) byName.set(m.info.name, m);
+      for (const m of result.models) {
+        // A family pinned to an earlier version keeps serving it; the new version waits in the registry.
+        if (this.registry.servingPath(m.info.name) === result.paths[result.models.indexOf(m)])
+          byName.set(m.info.name, m);
+        else
+          request.progress?.(
+            `${m.info.name}: a promoted version is pinned; the new version is registered, not served`,
+          );
+      }
       await this.swapIn([...byName.values()]);
       return result.models;
     } finally {
@@ -110,6 +165,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.scheduler?.stop();
     await this.recommendationLog.close();
     await this.store.close();
   }

@@ -30,6 +30,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { e
       const rows = req.body as unknown[];
       const { valid, errors } = validateEventRows(rows, service.getEventTypes());
       const result = valid.length > 0 ? await store.insertEvents(valid) : { inserted: 0, duplicates: 0 };
+      engine.eventsAcknowledged(result.inserted);
       return batchResult(rows.length, valid.length, result.inserted, result.duplicates, errors);
     },
   );
