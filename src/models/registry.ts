@@ -3,6 +3,7 @@ import type { InteractionData } from '../data/interactions.js';
 import { ValidationError } from '../domain/errors.js';
 import { AlsModel } from './als/als.js';
 import { assocFamily } from './assoc/assoc.js';
+import { contentFamily } from './content/content-model.js';
 import { readArtifact, readArtifactSync, type Artifact, type SavableRecommender } from './artifact.js';
 import { BprModel } from './bpr/bpr.js';
 import { WarpModel } from './bpr/warp.js';
@@ -88,6 +89,7 @@ const FAMILIES = new Map<string, ModelFamily>(
         searchSpace: WarpModel.searchSpace,
       },
       assocFamily,
+      contentFamily,
       ...RATING_FAMILIES,
     ] satisfies ModelFamily[]
   ).map((f): [string, ModelFamily] => [f.name, f]),

@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { ArtifactRepository } from './artifact-repo.js';
 import type { SavableRecommender } from './artifact.js';
 import type { Params } from './params.js';
+import { attachItemContent, loadItemContent } from './content/item-content.js';
 import { holdoutMetrics } from './holdout-metrics.js';
 import { ModelRegistry } from './model-registry.js';
 import { createModel } from './registry.js';
@@ -46,6 +47,8 @@ export async function trainModels(store: Store, options: TrainOptions): Promise<
   progress('reading interactions');
   const t0 = performance.now();
   const data = await buildInteractions(store, options.interactions);
+  // The content model reads item metadata beside the interactions.
+  if (names.includes('content')) attachItemContent(data, await loadItemContent(store, data.items));
   const loadSeconds = (performance.now() - t0) / 1000;
   const interactions = data.matrix.indptr[data.matrix.rows];
   progress(

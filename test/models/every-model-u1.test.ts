@@ -13,6 +13,7 @@ import { interactionsFromArrays, type InteractionData } from '../../src/data/int
 import { readRatingFile, type RatingRows } from '../../src/eval/rating-file.js';
 import { evaluateTopK } from '../../src/eval/topk-protocol.js';
 import type { Params } from '../../src/models/params.js';
+import { attachItemContent } from '../../src/models/content/item-content.js';
 import { createModel, modelNames } from '../../src/models/registry.js';
 
 const ML = path.resolve('../shared/data/ml-100k');
@@ -22,6 +23,28 @@ if (!available) console.warn(`MovieLens 100K not found at ${ML}: skipping the ev
 /** Clear margin over popularity, in NDCG@10 and in P@10. */
 const MARGIN = 0.05;
 const NOT_PERSONALISED = new Set(['popularity', 'trending', 'baseline']);
+
+const GENRES = [
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
+];
 
 /** Lighter settings where the defaults take long; they still have to beat popularity. */
 const FAST: Record<string, Params> = {
@@ -34,10 +57,8 @@ describe.skipIf(!available)('every model on MovieLens 100K u1 (B2)', () => {
     if (setup) return setup;
     const train = readRatingFile(path.join(ML, 'u1.base'));
     const test = readRatingFile(path.join(ML, 'u1.test'));
-    const catalog = readFileSync(path.join(ML, 'u.item'), 'latin1')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split('|')[0]);
+    const lines = readFileSync(path.join(ML, 'u.item'), 'latin1').split('\n').filter(Boolean);
+    const catalog = lines.map((l) => l.split('|')[0]);
     const data = interactionsFromArrays({
       userIds: train.users,
       itemIds: train.items,
@@ -45,6 +66,14 @@ describe.skipIf(!available)('every model on MovieLens 100K u1 (B2)', () => {
       timestamps: train.timestamps,
       catalog,
     });
+    // The content model reads item metadata: titles and genres (the last 19 fields are genre flags).
+    attachItemContent(
+      data,
+      lines.map((l) => {
+        const f = l.split('|');
+        return { title: f[1], categories: GENRES.filter((_, g) => f[5 + g] === '1') };
+      }),
+    );
     setup = { data, train, test };
     return setup;
   };
