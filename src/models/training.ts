@@ -1,5 +1,5 @@
 /** One training run: read the interactions once, fit each requested model, save its artifact. */
-import { buildInteractions, type BuildInteractionsOptions } from '../data/interactions.js';
+import { buildInteractions, type BuildInteractionsOptions, type InteractionData } from '../data/interactions.js';
 import type { Store } from '../store/store.js';
 import type { ArtifactRepository } from './artifact-repo.js';
 import type { SavableRecommender } from './artifact.js';
@@ -35,6 +35,8 @@ export interface TrainResult {
   interactions: number;
   /** Seconds spent reading the training data. */
   loadSeconds: number;
+  /** The training data (for references that monitoring compares live data with). */
+  data: InteractionData;
 }
 
 /** Trains and saves the requested models. Names and parameters are checked before any work. */
@@ -88,5 +90,5 @@ export async function trainModels(store: Store, options: TrainOptions): Promise<
     models.push(model);
     paths.push(file);
   }
-  return { models, paths, users: data.users.size, items: data.items.size, interactions, loadSeconds };
+  return { models, paths, users: data.users.size, items: data.items.size, interactions, loadSeconds, data };
 }

@@ -4,7 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Engine } from '../serving/engine.js';
 import { installErrorHandling } from './errors.js';
+import { installRequestMetrics } from '../monitoring/request-metrics.js';
 import { healthRoutes } from './routes/health.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 import { userRoutes } from './routes/users.js';
 import { itemRoutes } from './routes/items.js';
 import { eventRoutes } from './routes/events.js';
@@ -12,6 +14,7 @@ import { eventTypeRoutes } from './routes/event-types.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { placementRoutes } from './routes/placements.js';
+import { onboardingRoutes } from './routes/onboarding.js';
 import { rankerRoutes } from './routes/rankers.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 
@@ -71,6 +74,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const deps = { engine: options.engine };
+  installRequestMetrics(app, deps.engine.metrics);
+  await app.register(monitoringRoutes, { metrics: deps.engine.metrics, drift: deps.engine.drift });
   await app.register(healthRoutes, deps);
   await app.register(userRoutes, deps);
   await app.register(itemRoutes, deps);
@@ -81,5 +86,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(placementRoutes, deps);
   await app.register(recommendationRoutes, deps);
   await app.register(rankerRoutes, deps);
+  await app.register(onboardingRoutes, deps);
   return app as unknown as App;
 }

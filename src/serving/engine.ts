@@ -7,6 +7,8 @@ import { DEFAULT_MODELS, trainModels } from '../models/training.js';
 import type { Store } from '../store/store.js';
 import path from 'node:path';
 import { ModelRegistry } from '../models/model-registry.js';
+import { DriftMonitor } from '../monitoring/drift.js';
+import { Metrics } from '../monitoring/metrics.js';
 import { modelNames } from '../models/registry.js';
 import { PipelineService } from './pipeline-service.js';
 import { RetrainScheduler, type RetrainPolicy } from './retrain-scheduler.js';
@@ -36,6 +38,10 @@ export class Engine {
   readonly pipelines: PipelineService;
   /** Every list the pipeline served, for attribution and for training the learned ranker. */
   readonly recommendationLog: StoreRecommendationLog;
+  /** Prometheus metrics of this process. */
+  readonly metrics: Metrics;
+  /** Live data against what the models were trained on. */
+  readonly drift: DriftMonitor;
   private training = false;
   private scheduler: RetrainScheduler | null = null;
 
@@ -46,6 +52,11 @@ export class Engine {
     this.service = new RecommendationService(store);
     this.repo = new ArtifactRepository(modelsDir);
     this.registry = new ModelRegistry(this.repo);
+    this.metrics = new Metrics({
+      models: () =>
+        this.service.loadedModels().map((m) => ({ model: m.info.name, trainedAt: m.info.trainedAt })),
+    });
+    this.drift = new DriftMonitor();
     this.recommendationLog = new StoreRecommendationLog(store, {
       onError: (err, lost) =>
         console.error(`recommendation log: ${lost} served lists not written: ${(err as Error).message}`),
@@ -57,6 +68,16 @@ export class Engine {
       this.recommendationLog,
       modelsDir,
     );
+    this.pipelines.observer = (served) => {
+      this.metrics.observeRecommendation(
+        served.placement,
+        served.seconds,
+        served.contributed,
+        served.items.map((i) => i.sources),
+      );
+      this.drift.observeScores(served.items.map((i) => i.score));
+      this.drift.observeServed(served.items.map((i) => i.itemId));
+    };
   }
 
   /** Loads the event types and the latest saved version of every model family. */
@@ -132,6 +153,10 @@ export class Engine {
         progress: request.progress,
         evaluate: request.evaluate,
       });
+      const positive = [...this.service.getEventTypes().values()]
+        .filter((t) => t.weight > 0)
+        .map((t) => t.name);
+      this.drift.setReferenceFromInteractions(result.data, { interactionTypes: positive });
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
       for (const m of result.models) {
         // A family pinned to an earlier version keeps serving it; the new version waits in the registry.

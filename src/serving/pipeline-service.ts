@@ -94,6 +94,16 @@ export interface PipelineRecommendation {
 
 export type PipelineRequest = Omit<RequestParams, 'userIndex' | 'user' | 'now'>;
 
+/** What an observer of the pipeline hears about each served list. */
+export interface ServedList {
+  placement: string;
+  /** Time spent in the pipeline itself. */
+  seconds: number;
+  /** Candidates proposed per source. */
+  contributed: Record<string, number>;
+  items: readonly { itemId: string; score: number; sources: string[] }[];
+}
+
 export class PipelineService {
   readonly rules: RuleService;
   private pipelines: Map<string, Pipeline> | null = null;
@@ -101,6 +111,8 @@ export class PipelineService {
   private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
   private served: Pick<ServingBundle, 'catalog' | 'models' | 'indexes'> | null = null;
   private segments: ServingBundle['segments'] = null;
+  /** Hears about every served list (metrics, drift). */
+  observer: ((served: ServedList) => void) | null = null;
   /** Items the models know (the head of the catalogue) and items added since. */
   private baseItems = 0;
   private extraItems = new Map<string, Item>();
@@ -307,7 +319,14 @@ export class PipelineService {
       userIndex: -1,
       user: user?.attributes ?? {},
     });
+    const t0 = performance.now();
     const result = pipeline.run(ctx);
+    this.observer?.({
+      placement: request.placement,
+      seconds: (performance.now() - t0) / 1000,
+      contributed: result.contributed,
+      items: result.items,
+    });
     const recommendationId = randomUUID();
     // Logged without waiting: the log batches its writes off the request path.
     void this.log

@@ -259,9 +259,38 @@ describe('attribution', () => {
     expect(body.items.map((i) => i.itemId)).toEqual(rec.items.map((i) => i.itemId));
     // Revenue: quantity 2 × the item's price.
     const price = ITEMS.find((i) => i.id === first)!.attributes.price;
-    expect(body.items[0]).toMatchObject({ rank: 1, impressions: 1, clicks: 1, purchases: 1, revenue: 2 * price });
+    expect(body.items[0]).toMatchObject({
+      rank: 1,
+      impressions: 1,
+      clicks: 1,
+      purchases: 1,
+      revenue: 2 * price,
+    });
     // The click without the recommendation id is not attributed.
     expect(body.items[1]).toMatchObject({ rank: 2, impressions: 1, clicks: 0, purchases: 0 });
     expect((await app.inject('/recommendations/no-such-id')).statusCode).toBe(404);
+  });
+});
+
+describe('monitoring', () => {
+  it('exposes Prometheus metrics of served lists, ingested events and requests, and a drift report', async () => {
+    await app.inject('/recommend/r2?k=3&placement=home');
+    await app.inject({
+      method: 'POST',
+      url: '/events',
+      payload: [{ userId: 'r2', itemId: 'sock', type: 'view' }],
+    });
+    const res = await app.inject('/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const text = res.body;
+    expect(text).toMatch(/recommendations_served_total\{placement="home"\} [1-9]/);
+    expect(text).toMatch(/events_ingested_total\{type="view"\} [1-9]/);
+    expect(text).toMatch(/candidate_source_proposed_total\{source="popular"\} [1-9]/);
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{.*route="\/recommend\/:userId".*\}/);
+    expect(text).toMatch(/model_age_seconds\{model="als"\}|model_age_seconds\{model="item-knn"\}/);
+    const drift = (await app.inject('/monitoring/drift')).json<{ checks: { name: string }[] }>();
+    expect(drift.checks.map((c) => c.name)).toContain('item_popularity_psi');
+    expect((await app.inject('/monitoring/alerts')).statusCode).toBe(200);
   });
 });

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/server/app.js';
-import { onboardingRoutes } from '../../src/server/routes/onboarding.js';
 import { Engine } from '../../src/serving/engine.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
@@ -42,7 +41,6 @@ beforeAll(async () => {
   engine = new Engine(store, path.join(dir, 'models'));
   await engine.start();
   app = await buildApp({ engine });
-  await app.register(onboardingRoutes, { engine });
   await app.inject({ method: 'POST', url: '/items', payload: ITEMS });
   // Eight runners and four cooks: running items are the popular ones.
   const events: { userId: string; itemId: string; type: string; timestamp: number }[] = [];

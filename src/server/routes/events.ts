@@ -31,6 +31,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { e
       const { valid, errors } = validateEventRows(rows, service.getEventTypes());
       const result = valid.length > 0 ? await store.insertEvents(valid) : { inserted: 0, duplicates: 0 };
       engine.eventsAcknowledged(result.inserted);
+      engine.metrics.eventsIngested(valid.map((e) => e.type));
+      if (errors.length > 0) engine.metrics.eventsRejected(errors.length);
+      if (result.duplicates > 0) engine.metrics.eventsDuplicate(result.duplicates);
+      engine.drift.observeEvents(valid);
       return batchResult(rows.length, valid.length, result.inserted, result.duplicates, errors);
     },
   );
