@@ -4,6 +4,7 @@ import { ValidationError } from '../domain/errors.js';
 import { AlsModel } from './als/als.js';
 import { assocFamily } from './assoc/assoc.js';
 import { contentFamily } from './content/content-model.js';
+import { hybridFamily } from './hybrid/hybrid.js';
 import { readArtifact, readArtifactSync, type Artifact, type SavableRecommender } from './artifact.js';
 import { BprModel } from './bpr/bpr.js';
 import { WarpModel } from './bpr/warp.js';
@@ -90,6 +91,7 @@ const FAMILIES = new Map<string, ModelFamily>(
       },
       assocFamily,
       contentFamily,
+      hybridFamily,
       ...RATING_FAMILIES,
     ] satisfies ModelFamily[]
   ).map((f): [string, ModelFamily] => [f.name, f]),

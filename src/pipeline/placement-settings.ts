@@ -61,6 +61,11 @@ export const PlacementSettingsSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Reserve a bounded share of the list (one slot in ten) for fresh items, chosen by Thompson
+     * sampling on their clicks per impression, so new items collect feedback (default off).
+     */
+    exploration: Type.Optional(Type.Boolean()),
     /** The user attribute whose value defines the user's segment for the segment source. */
     segmentAttribute: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },

@@ -33,7 +33,10 @@ import { FbtSource } from './sources/fbt-source.js';
 import { ModelSource } from './sources/model-source.js';
 import { NeighboursSource } from './sources/neighbours-source.js';
 import { freshList, rankedList, RankedListSource, SegmentSource } from './sources/ranked-list-source.js';
+import { ConstraintFilter, KnowledgeSource, type KnowledgeRules } from './knowledge/index.js';
 import { FeatureExtractor } from './ranking/features.js';
+import { CategoryInterestSource } from './sources/category-interest-source.js';
+import { chainStages, ExplorationSource } from './sources/exploration-source.js';
 import { LearnedRanker, type RankerModel } from './ranking/learned-ranker.js';
 import type { CandidateFilter, CandidateSource, Ranker } from './types.js';
 
@@ -69,6 +72,10 @@ export interface ServingBundle {
   stats?: ItemStats | null;
   /** The business rules in force for a placement. */
   rules?: (placement: string) => readonly CompiledRule[];
+  /** Knowledge rules in force for a placement (recommendations with reasons, and constraints). */
+  knowledge?: KnowledgeRules;
+  /** Fresh items' exploration slot, with its state of impressions and clicks. */
+  exploration?: ExplorationSource | null;
   /** The learned ranker model of a placement, null to rank by the score blend. */
   rankers?: (placement: string) => RankerModel | null;
   /** Capture ranker features of served items (for training a learned ranker). */
@@ -133,7 +140,13 @@ function sourcesOf(b: ServingBundle): Record<string, CandidateSource | null> {
   const popularity = b.models.get('popularity');
   const trending = b.models.get('trending');
   const now = b.now ?? Date.now();
+  const popularScores = popularity ? scoresOf(popularity) : null;
   return {
+    knowledge: b.knowledge
+      ? new KnowledgeSource(b.catalog, b.knowledge, { order: popularScores ?? undefined })
+      : null,
+    interests: new CategoryInterestSource(b.catalog, popularScores),
+    exploration: b.exploration ?? null,
     primary,
     neighbours: nb ? new NeighboursSource('recent-neighbours', nb[1]) : null,
     session: nb ? new NeighboursSource('session', nb[1], { seeds: 'session', recent: 5 }) : null,
@@ -213,6 +226,9 @@ function diversityStage(b: ServingBundle, settings: PlacementSettings | undefine
   };
 }
 
+/** Sources that never set a list's base order: knowledge picks, interests, exploration. */
+const ORDER_NEUTRAL = new Set(['knowledge', 'interests', 'exploration']);
+
 /** Source names a placement's settings may refer to. */
 export function knownSourceNames(): string[] {
   return [
@@ -226,6 +242,9 @@ export function knownSourceNames(): string[] {
     'trending',
     'fresh',
     'segment',
+    'knowledge',
+    'interests',
+    'exploration',
   ];
 }
 
@@ -236,8 +255,30 @@ export function knownSourceNames(): string[] {
 export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
   const s = sourcesOf(b);
   const roles: Record<string, string[]> = {
-    home: ['primary', 'neighbours', 'fbt', 'session', 'segment', 'trending', 'popular', 'fresh'],
-    email: ['primary', 'neighbours', 'fbt', 'segment', 'trending', 'popular', 'fresh'],
+    home: [
+      'knowledge',
+      'primary',
+      'neighbours',
+      'fbt',
+      'session',
+      'interests',
+      'segment',
+      'trending',
+      'popular',
+      'fresh',
+      'exploration',
+    ],
+    email: [
+      'knowledge',
+      'primary',
+      'neighbours',
+      'fbt',
+      'interests',
+      'segment',
+      'trending',
+      'popular',
+      'fresh',
+    ],
     similar: ['anchor', 'fbt', 'popular'],
     cart: ['fbt', 'cartNeighbours', 'popular'],
     next: ['session', 'fbt', 'primary', 'popular'],
@@ -251,6 +292,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
     for (const role of roles[placement] ?? roles.home) {
       const src = s[role];
       if (!src || sources.some((x) => x.source === src)) continue;
+      if (role === 'exploration' && settings?.exploration !== true) continue;
       const own = settings?.sources?.[src.name];
       if (own?.enabled === false) continue;
       // An ANN search costs with the number asked for; the shortlist after ranking is ~100.
@@ -264,10 +306,14 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       new AudienceFilter(b.catalog),
       new SeenFilter(b.catalog, seenOptions(settings)),
     ];
+    if (b.knowledge) filters.push(new ConstraintFilter(b.catalog, b.knowledge));
+    // Knowledge leads the explanations, but the personal model's order is the blend's base.
+    const base = sources.find((x) => !ORDER_NEUTRAL.has(x.source.name)) ?? sources[0];
+    const explorationAt = sources.findIndex((x) => x.source === s.exploration);
     const names = sources.map((x) => x.source.name);
     const blend = new BlendRanker(b.catalog, {
       sources: names,
-      primary: sources[0]?.source.name ?? null,
+      primary: base?.source.name ?? null,
       weights,
       stats: b.stats ?? null,
     });
@@ -292,7 +338,12 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
         sources,
         filters,
         ranker,
-        diversify: diversityStage(b, settings),
+        diversify: chainStages(
+          diversityStage(b, settings),
+          explorationAt >= 0 && s.exploration instanceof ExplorationSource
+            ? s.exploration.slotReserver(explorationAt)
+            : undefined,
+        ),
         rules: b.rules,
         features: extractor,
       }),

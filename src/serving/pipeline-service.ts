@@ -38,7 +38,9 @@ import {
 import { HnswIndex } from '../retrieval/hnsw-index.js';
 import type { VectorIndex } from '../retrieval/vector-index.js';
 import { requestContext, type RequestParams } from '../pipeline/request-context.js';
+import { KnowledgeService } from '../pipeline/knowledge/index.js';
 import { FileRuleRepository, RuleService, type CompiledRule } from '../pipeline/rules/index.js';
+import { ExplorationSource } from '../pipeline/sources/exploration-source.js';
 import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
@@ -106,6 +108,9 @@ export interface ServedList {
 
 export class PipelineService {
   readonly rules: RuleService;
+  /** Knowledge rules per placement: recommendations from explicit knowledge, and constraints. */
+  readonly knowledge: KnowledgeService;
+  private exploration: ExplorationSource | null = null;
   private pipelines: Map<string, Pipeline> | null = null;
   private catalog: Catalog | null = null;
   private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
@@ -131,6 +136,7 @@ export class PipelineService {
   ) {
     this.rules = new RuleService(new FileRuleRepository(path.join(dataDir, 'rules.json')));
     this.settingsFile = path.join(dataDir, 'placements.json');
+    this.knowledge = KnowledgeService.inFile(path.join(dataDir, 'knowledge.json'));
   }
 
   get ready(): boolean {
@@ -161,7 +167,9 @@ export class PipelineService {
     this.baseItems = ids.length;
     this.extraItems = new Map();
     await this.refreshRules();
+    await this.knowledge.refresh();
     this.catalog = catalog;
+    this.renewExploration(catalog);
     this.served = { catalog, models: usable, indexes: annIndexes(usable, this.annMinItems) };
     this.segments = null;
     await this.ensureSegments(readPlacementSettings(this.settingsFile));
@@ -211,6 +219,8 @@ export class PipelineService {
     this.pipelines = buildPipelines({
       ...this.served,
       segments: this.segments,
+      knowledge: (placement) => this.knowledge.compiled(placement),
+      exploration: this.exploration,
       logFeatures: this.log !== null,
       rankers: (placement) => this.rankerFor(placement),
       settings: readPlacementSettings(this.settingsFile),
@@ -238,6 +248,31 @@ export class PipelineService {
   /** Picks up newly trained rankers (and anything else that changed on disk) for the next request. */
   reloadRankers(): void {
     this.assemble();
+  }
+
+  /** A fresh exploration state over the catalogue, keeping what was observed before. */
+  private renewExploration(catalog: Catalog): void {
+    const next = new ExplorationSource(catalog);
+    if (this.exploration) next.carryOver(this.exploration);
+    this.exploration = next;
+  }
+
+  /** Impressions and clicks of fresh items, for their exploration slot. */
+  observeEvents(events: readonly { itemId: string; type: string }[]): void {
+    const x = this.exploration;
+    const c = this.catalog;
+    if (!x || !c) return;
+    for (const e of events) {
+      const i = c.indexOf.get(e.itemId);
+      if (i === undefined) continue;
+      if (e.type === 'impression') x.observe(i, 1, 0);
+      else if (e.type === 'click') x.observe(i, 0, 1);
+    }
+  }
+
+  /** Applies knowledge rule edits to the next request. */
+  async knowledgeChanged(): Promise<void> {
+    await this.knowledge.refresh();
   }
 
   /** The settings of every placement that has any. */
@@ -299,6 +334,7 @@ export class PipelineService {
       items.push(...this.extraItems.values());
       const ids = [...base, ...[...this.extraItems.keys()].filter((id) => !base.includes(id))];
       this.catalog = buildCatalog(ids, items);
+      this.renewExploration(this.catalog);
       this.served = { ...this.served, catalog: this.catalog };
       this.assemble();
     }

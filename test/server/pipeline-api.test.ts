@@ -294,3 +294,49 @@ describe('monitoring', () => {
     expect((await app.inject('/monitoring/alerts')).statusCode).toBe(200);
   });
 });
+
+describe('knowledge rules', () => {
+  it('recommends from explicit knowledge with its reason, and its constraints hold against every source', async () => {
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/placements/home/knowledge',
+      payload: {
+        rules: [
+          {
+            id: 'fr-hydration',
+            when: 'user.country == "FR"',
+            recommend: { items: ['bottle'] },
+            reason: 'Summers in {user.country} call for a bottle',
+          },
+          {
+            id: 'fr-budget',
+            when: 'user.country == "FR"',
+            constraints: 'item.price <= 30',
+            reason: 'Within budget',
+          },
+        ],
+      },
+    });
+    expect(put.statusCode).toBe(200);
+    const rec = (await app.inject('/recommend/c9?k=4')).json<Rec>();
+    const bottle = rec.items.find((i) => i.itemId === 'bottle');
+    expect(bottle).toBeDefined();
+    expect(bottle!.explanations[0]).toMatchObject({
+      kind: 'knowledge',
+      text: 'Summers in FR call for a bottle',
+    });
+    // The budget constraint removes the kitchen items (price 40) a cook would otherwise get.
+    expect(rec.items.every((i) => !['pan', 'knife', 'pot', 'board'].includes(i.itemId))).toBe(true);
+    // Users the rules do not apply to are untouched.
+    const de = (await app.inject('/recommend/r0?k=10')).json<Rec>();
+    expect(de.items.some((i) => i.explanations.some((e) => e.kind === 'knowledge'))).toBe(false);
+
+    const bad = await app.inject({
+      method: 'PUT',
+      url: '/placements/home/knowledge',
+      payload: { rules: [{ id: 'x', reason: 'r', when: 'user.seats >' }] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.stringify(bad.json())).toContain('when');
+  });
+});

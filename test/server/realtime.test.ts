@@ -113,3 +113,29 @@ describe('real-time signals', () => {
     expect(vest!.explanations.map((e) => e.kind)).toContain('new');
   });
 });
+
+describe('exploration for fresh items', () => {
+  it('reserves a bounded slot for fresh items when a placement turns exploration on', async () => {
+    await app.inject({
+      method: 'POST',
+      url: '/items',
+      payload: [
+        { id: 'kettle', title: 'Kettle', categories: ['kitchen'], publishedAt: new Date().toISOString() },
+      ],
+    });
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/placements/discover/settings',
+      payload: { exploration: true },
+    });
+    expect(put.statusCode).toBe(200);
+    // A runner would not get a kitchen item this early; the exploration slot shows it, once in ten.
+    const list = (await app.inject('/recommend/u4?k=10&placement=discover')).json<Rec>().items;
+    const fresh = list.filter((i) => i.sources.includes('exploration'));
+    expect(fresh.length).toBeGreaterThanOrEqual(1);
+    expect(['kettle', 'trail-vest']).toContain(fresh[0].itemId);
+    expect(fresh[0].explanations.map((e) => e.kind)).toContain('new');
+    const plain = (await app.inject('/recommend/u4?k=10&placement=home')).json<Rec>().items;
+    expect(plain.some((i) => i.sources.includes('exploration'))).toBe(false);
+  });
+});

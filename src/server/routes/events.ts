@@ -35,6 +35,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { e
       if (errors.length > 0) engine.metrics.eventsRejected(errors.length);
       if (result.duplicates > 0) engine.metrics.eventsDuplicate(result.duplicates);
       engine.drift.observeEvents(valid);
+      engine.pipelines.observeEvents(valid);
       return batchResult(rows.length, valid.length, result.inserted, result.duplicates, errors);
     },
   );

@@ -171,4 +171,92 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       return applied(rules.rollback(req.params.placement, version, options));
     },
   );
+
+  const knowledge = engine.pipelines.knowledge;
+  const knowledgeApplied = async <T>(p: Promise<T>): Promise<T> => {
+    const out = await p;
+    await engine.pipelines.knowledgeChanged();
+    return out;
+  };
+
+  app.get(
+    '/placements/:placement/knowledge',
+    {
+      schema: {
+        tags: ['placements'],
+        summary: 'The knowledge rules of a placement (version 0 with none when none were set)',
+        params: Placement,
+        response: { 200: RuleSetJson, 400: ErrorBody },
+      },
+    },
+    async (req) => {
+      const latest = await knowledge.latest(req.params.placement);
+      return (
+        latest ?? {
+          placement: req.params.placement,
+          version: 0,
+          rules: [],
+          createdAt: new Date(0).toISOString(),
+        }
+      );
+    },
+  );
+
+  app.put(
+    '/placements/:placement/knowledge',
+    {
+      schema: {
+        tags: ['placements'],
+        summary: 'Replace the knowledge rules of a placement (a new version)',
+        description:
+          'Each rule: { id, when?: <expression over user and context>, recommend?: { items?, where?, limit? }, reason: <text, may interpolate {user.x} or {item.title}>, constraints?: <expression over item and user>, priority?, enabled? }. See docs/knowledge.md.',
+        params: Placement,
+        body: Type.Object(
+          { rules: Type.Array(Type.Unknown(), { maxItems: 1000 }), ...EditBody },
+          { additionalProperties: false },
+        ),
+        response: { 200: RuleSetJson, 400: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const { rules: list, ...options } = req.body;
+      return knowledgeApplied(knowledge.replace(req.params.placement, list, options));
+    },
+  );
+
+  app.get(
+    '/placements/:placement/knowledge/versions',
+    {
+      schema: {
+        tags: ['placements'],
+        summary: 'Every version of the knowledge rules of a placement, oldest first',
+        params: Placement,
+        response: {
+          200: Type.Object({ versions: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (req) => ({ versions: (await knowledge.history(req.params.placement)).map((v) => ({ ...v })) }),
+  );
+
+  app.post(
+    '/placements/:placement/knowledge/rollback',
+    {
+      schema: {
+        tags: ['placements'],
+        summary: 'Restore an earlier version of the knowledge rules (stored as a new version)',
+        params: Placement,
+        body: Type.Object(
+          { version: Type.Integer({ minimum: 1 }), ...EditBody },
+          { additionalProperties: false },
+        ),
+        response: { 200: RuleSetJson, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const { version, ...options } = req.body;
+      return knowledgeApplied(knowledge.rollback(req.params.placement, version, options));
+    },
+  );
 };
