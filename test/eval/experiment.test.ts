@@ -248,7 +248,7 @@ describe('kindred eval', () => {
     expect(
       await run(['train', '--models', 'als', '--data-dir', dataDir, '--param', 'als.iterations=2']),
     ).toBe(0);
-    const models = readdirSync(path.join(dataDir, 'models', 'als'));
+    const models = readdirSync(path.join(dataDir, 'models', 'als')).filter((f) => f.endsWith('.kdm'));
     expect(models).toHaveLength(1);
     expect(log.join('\n')).toContain(`als: using saved settings ${JSON.stringify(search.best)}`);
   });
