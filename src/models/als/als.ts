@@ -428,8 +428,21 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     const nt = this.aggregate(history, weights);
     const idx = this.touched.subarray(0, nt).sort();
     const ex = this.historyExtra(idx, nt);
-    solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch);
+    const solved = solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch);
     for (let f = 0; f < k; f++) out[f] = this.scratch.x[f];
+    // The same factorised system explains this history's scores: keep it for explain().
+    this.explained = {
+      history,
+      weights,
+      system:
+        nt > 0 && solved
+          ? {
+              idx: idx.slice(),
+              ex: ex.slice(0, nt),
+              factor: Float64Array.from(this.scratch.a.subarray(0, k * k)),
+            }
+          : null,
+    };
     return out;
   }
 
