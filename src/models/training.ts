@@ -1,5 +1,9 @@
 /** One training run: read the interactions once, fit each requested model, save its artifact. */
-import { buildInteractions, type BuildInteractionsOptions, type InteractionData } from '../data/interactions.js';
+import {
+  buildInteractions,
+  type BuildInteractionsOptions,
+  type InteractionData,
+} from '../data/interactions.js';
 import type { Store } from '../store/store.js';
 import type { ArtifactRepository } from './artifact-repo.js';
 import type { SavableRecommender } from './artifact.js';
@@ -49,8 +53,9 @@ export async function trainModels(store: Store, options: TrainOptions): Promise<
   progress('reading interactions');
   const t0 = performance.now();
   const data = await buildInteractions(store, options.interactions);
-  // The content model reads item metadata beside the interactions.
-  if (names.includes('content')) attachItemContent(data, await loadItemContent(store, data.items));
+  // The content and hybrid models read item metadata beside the interactions.
+  if (names.includes('content') || names.includes('hybrid'))
+    attachItemContent(data, await loadItemContent(store, data.items));
   const loadSeconds = (performance.now() - t0) / 1000;
   const interactions = data.matrix.indptr[data.matrix.rows];
   progress(

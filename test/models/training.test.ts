@@ -84,6 +84,22 @@ describe('trainModels', () => {
     expect(its.map((m) => m.split(' ')[2])).toEqual(['1', '2', '3']);
   });
 
+  it('trains the metadata models from the store, reading item content beside the events', async () => {
+    const repo = new ArtifactRepository(path.join(root, 'metadata'));
+    const result = await trainModels(store, {
+      repo,
+      models: ['content', 'hybrid'],
+      params: { hybrid: { epochs: 2, factors: 4 } },
+    });
+    expect(result.models.map((m) => m.info.name)).toEqual(['content', 'hybrid']);
+    expect(
+      repo
+        .list()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(['content', 'hybrid']);
+  });
+
   it('checks names and parameters before doing any work', async () => {
     const repo = new ArtifactRepository(path.join(root, 'bad'));
     await expect(trainModels(store, { repo, models: ['popularity', 'nope'] })).rejects.toThrow(

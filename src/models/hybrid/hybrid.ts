@@ -20,6 +20,8 @@
  * factorisation); `fitWithFeatures` adds user and item metadata features. An item unknown to
  * the interactions is scored from its metadata alone (`scoreNewItem`).
  */
+import { buildFeatures } from './features.js';
+import { attachedItemContent } from '../content/item-content.js';
 import { columnCounts, transformValues, type ValueTransform } from '../../data/csr-build.js';
 import type { InteractionData } from '../../data/interactions.js';
 import { distinctHistory, dot, type FactorArrays } from '../../kernels/bpr-common.js';
@@ -491,7 +493,17 @@ function featuresFromArtifact(
 export const hybridFamily: ModelFamily = {
   name: HybridModel.modelName,
   resolveParams: (p) => HybridModel.resolveParams(p),
-  fit: (data, p) => HybridModel.fit(data, p),
+  // With item metadata beside the data (categories and tags, as the training run attaches them
+  // from the store), items are represented by their features too; else by identity only.
+  fit: (data, p) => {
+    const content = attachedItemContent(data);
+    if (!content) return HybridModel.fit(data, p);
+    const items = buildFeatures(data.items.size, (i) => [
+      ...(content[i]?.categories ?? []).map((c) => `category:${c}`),
+      ...(content[i]?.tags ?? []).map((t) => `tag:${t}`),
+    ]);
+    return HybridModel.fitWithFeatures(data, p, { items });
+  },
   fromArtifact: (a) => HybridModel.fromArtifact(a),
   searchSpace: HybridModel.searchSpace,
 };
