@@ -37,6 +37,7 @@ import { ConstraintFilter, KnowledgeSource, type KnowledgeRules } from './knowle
 import { FeatureExtractor } from './ranking/features.js';
 import { CategoryInterestSource } from './sources/category-interest-source.js';
 import { chainStages, ExplorationSource } from './sources/exploration-source.js';
+import { NewItemContentSource, type NewItemNeighbours } from './sources/new-item-content-source.js';
 import { LearnedRanker, type RankerModel } from './ranking/learned-ranker.js';
 import type { CandidateFilter, CandidateSource, Ranker } from './types.js';
 
@@ -74,6 +75,8 @@ export interface ServingBundle {
   rules?: (placement: string) => readonly CompiledRule[];
   /** Knowledge rules in force for a placement (recommendations with reasons, and constraints). */
   knowledge?: KnowledgeRules;
+  /** Items added since training, with the trained items most like them by content. */
+  newItemNeighbours?: NewItemNeighbours | null;
   /** Fresh items' exploration slot, with its state of impressions and clicks. */
   exploration?: ExplorationSource | null;
   /** The learned ranker model of a placement, null to rank by the score blend. */
@@ -147,6 +150,10 @@ function sourcesOf(b: ServingBundle): Record<string, CandidateSource | null> {
       : null,
     interests: new CategoryInterestSource(b.catalog, popularScores),
     exploration: b.exploration ?? null,
+    newByContent:
+      b.newItemNeighbours && b.newItemNeighbours.size > 0
+        ? new NewItemContentSource('new-by-content', b.newItemNeighbours)
+        : null,
     primary,
     neighbours: nb ? new NeighboursSource('recent-neighbours', nb[1]) : null,
     session: nb ? new NeighboursSource('session', nb[1], { seeds: 'session', recent: 5 }) : null,
@@ -245,6 +252,7 @@ export function knownSourceNames(): string[] {
     'knowledge',
     'interests',
     'exploration',
+    'new-by-content',
   ];
 }
 
@@ -261,6 +269,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       'neighbours',
       'fbt',
       'session',
+      'newByContent',
       'interests',
       'segment',
       'trending',
@@ -273,13 +282,14 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       'primary',
       'neighbours',
       'fbt',
+      'newByContent',
       'interests',
       'segment',
       'trending',
       'popular',
       'fresh',
     ],
-    similar: ['anchor', 'fbt', 'popular'],
+    similar: ['anchor', 'newByContent', 'fbt', 'popular'],
     cart: ['fbt', 'cartNeighbours', 'popular'],
     next: ['session', 'fbt', 'primary', 'popular'],
   };

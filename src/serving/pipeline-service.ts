@@ -15,7 +15,8 @@ import path from 'node:path';
 import { eventStrength, type Item } from '../domain/types.js';
 import { segmentLists } from '../pipeline/sources/ranked-list-source.js';
 import type { SavableRecommender } from '../models/artifact.js';
-import type { Recommender } from '../models/model.js';
+import { ContentModel } from '../models/content/content-model.js';
+import type { Recommender, TopK } from '../models/model.js';
 import { buildCatalog, type Catalog } from '../pipeline/catalog.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { dotProductArrays } from '../models/batch.js';
@@ -45,6 +46,8 @@ import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
 
+/** Trained items kept as content neighbours of each item added since training. */
+const NEW_ITEM_NEIGHBOURS = 50;
 /** Items kept per segment value. */
 const SEGMENT_LIST = 200;
 /** How many of the user's latest events the pipeline reads. */
@@ -121,6 +124,7 @@ export class PipelineService {
   /** Items the models know (the head of the catalogue) and items added since. */
   private baseItems = 0;
   private extraItems = new Map<string, Item>();
+  private newItemNeighbours = new Map<number, TopK>();
   private readonly settingsFile: string;
 
   constructor(
@@ -166,6 +170,7 @@ export class PipelineService {
     const catalog = buildCatalog(ids, items);
     this.baseItems = ids.length;
     this.extraItems = new Map();
+    this.newItemNeighbours = new Map();
     await this.refreshRules();
     await this.knowledge.refresh();
     this.catalog = catalog;
@@ -220,6 +225,7 @@ export class PipelineService {
       ...this.served,
       segments: this.segments,
       knowledge: (placement) => this.knowledge.compiled(placement),
+      newItemNeighbours: this.newItemNeighbours,
       exploration: this.exploration,
       logFeatures: this.log !== null,
       rankers: (placement) => this.rankerFor(placement),
@@ -248,6 +254,31 @@ export class PipelineService {
   /** Picks up newly trained rankers (and anything else that changed on disk) for the next request. */
   reloadRankers(): void {
     this.assemble();
+  }
+
+  /** The trained items most like each item added since training, when a content model serves. */
+  private findContentNeighbours(catalog: Catalog): void {
+    const content = this.served?.models.get('content');
+    if (!(content instanceof ContentModel)) return;
+    for (let i = this.baseItems; i < catalog.size; i++) {
+      if (this.newItemNeighbours.has(i)) continue;
+      const item = catalog.item(i);
+      if (!item) continue;
+      this.newItemNeighbours.set(
+        i,
+        content.neighboursOfContent(
+          {
+            title: item.title,
+            text: item.text,
+            tags: item.tags,
+            categories: item.categories,
+            attributes: item.attributes,
+            publishedAt: item.publishedAt ?? item.createdAt,
+          },
+          NEW_ITEM_NEIGHBOURS,
+        ),
+      );
+    }
   }
 
   /** A fresh exploration state over the catalogue, keeping what was observed before. */
@@ -335,6 +366,7 @@ export class PipelineService {
       const ids = [...base, ...[...this.extraItems.keys()].filter((id) => !base.includes(id))];
       this.catalog = buildCatalog(ids, items);
       this.renewExploration(this.catalog);
+      this.findContentNeighbours(this.catalog);
       this.served = { ...this.served, catalog: this.catalog };
       this.assemble();
     }

@@ -48,7 +48,7 @@ beforeAll(async () => {
       await app.inject({
         method: 'POST',
         url: '/models/train',
-        payload: { models: ['popularity', 'trending', 'item-knn', 'als'] },
+        payload: { models: ['popularity', 'trending', 'item-knn', 'als', 'content'] },
       })
     ).statusCode,
   ).toBe(200);
@@ -110,7 +110,15 @@ describe('real-time signals', () => {
     const vest = res.items.find((i) => i.itemId === 'trail-vest');
     expect(vest).toBeDefined();
     expect(vest!.sources).toContain('fresh');
-    expect(vest!.explanations.map((e) => e.kind)).toContain('new');
+    // By its content it resembles the running gear this runner bought.
+    expect(vest!.sources).toContain('new-by-content');
+    expect(vest!.explanations.map((e) => e.kind)).toContain('new-like-history');
+    // Similar items of the new item are its content neighbours.
+    const similar = (
+      await app.inject('/recommend/stranger?placement=similar&item=trail-vest&k=3')
+    ).json<Rec>().items;
+    expect(similar.length).toBe(3);
+    expect(similar.every((i) => RUNNING.includes(i.itemId))).toBe(true);
   });
 });
 

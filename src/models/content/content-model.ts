@@ -342,6 +342,35 @@ export class ContentModel implements SavableRecommender {
     return this.content;
   }
 
+  /**
+   * The model's items most similar by content to an item it has never seen (e.g. one added after
+   * training), from that item's metadata alone, encoded with the trained vocabulary.
+   */
+  neighboursOfContent(item: ItemContent, k: number): TopK {
+    const v = this.vectorizer.transform([item]).matrix;
+    const m = this.content;
+    // Cosine with every item row: rows are L2-normalised, so the dot product; the new item's
+    // features are few, so scatter them once and walk the item rows.
+    const weight = new Map<number, number>();
+    for (let p = v.indptr[0]; p < v.indptr[1]; p++) weight.set(v.indices[p], v.data[p]);
+    const heap = new TopKHeap(Math.max(1, k));
+    heap.reset(k);
+    if (weight.size > 0) {
+      for (let i = 0; i < m.rows; i++) {
+        let d = 0;
+        for (let p = m.indptr[i]; p < m.indptr[i + 1]; p++) {
+          const w = weight.get(m.indices[p]);
+          if (w !== undefined) d += w * m.data[p];
+        }
+        if (d > 0) heap.push(i, d);
+      }
+    }
+    const indices = new Int32Array(heap.size);
+    const scores = new Float32Array(heap.size);
+    heap.drainInto(indices, scores);
+    return { indices, scores };
+  }
+
   /** Whether the item's collaborative factors are predicted from its content (it had no interactions). */
   isColdItem(itemIndex: number): boolean {
     return this.predicted[itemIndex] === 1;
