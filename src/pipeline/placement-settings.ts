@@ -66,6 +66,8 @@ export const PlacementSettingsSchema = Type.Object(
      * sampling on their clicks per impression, so new items collect feedback (default off).
      */
     exploration: Type.Optional(Type.Boolean()),
+    /** Propose what is popular in the request's part of the day and on its device (default off). */
+    contextPopularity: Type.Optional(Type.Boolean()),
     /** The user attribute whose value defines the user's segment for the segment source. */
     segmentAttribute: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },

@@ -36,6 +36,7 @@ import { freshList, rankedList, RankedListSource, SegmentSource } from './source
 import { ConstraintFilter, KnowledgeSource, type KnowledgeRules } from './knowledge/index.js';
 import { FeatureExtractor } from './ranking/features.js';
 import { CategoryInterestSource } from './sources/category-interest-source.js';
+import { ContextPopularity, ContextPopularitySource } from './sources/context-popularity.js';
 import { chainStages, ExplorationSource } from './sources/exploration-source.js';
 import { NewItemContentSource, type NewItemNeighbours } from './sources/new-item-content-source.js';
 import { LearnedRanker, type RankerModel } from './ranking/learned-ranker.js';
@@ -75,6 +76,8 @@ export interface ServingBundle {
   rules?: (placement: string) => readonly CompiledRule[];
   /** Knowledge rules in force for a placement (recommendations with reasons, and constraints). */
   knowledge?: KnowledgeRules;
+  /** Decayed popularity per part of the day and device. */
+  contextPopularity?: ContextPopularity | null;
   /** Items added since training, with the trained items most like them by content. */
   newItemNeighbours?: NewItemNeighbours | null;
   /** Fresh items' exploration slot, with its state of impressions and clicks. */
@@ -150,6 +153,9 @@ function sourcesOf(b: ServingBundle): Record<string, CandidateSource | null> {
       : null,
     interests: new CategoryInterestSource(b.catalog, popularScores),
     exploration: b.exploration ?? null,
+    inContext: b.contextPopularity
+      ? new ContextPopularitySource('in-context', b.contextPopularity, b.catalog)
+      : null,
     newByContent:
       b.newItemNeighbours && b.newItemNeighbours.size > 0
         ? new NewItemContentSource('new-by-content', b.newItemNeighbours)
@@ -253,6 +259,7 @@ export function knownSourceNames(): string[] {
     'interests',
     'exploration',
     'new-by-content',
+    'in-context',
   ];
 }
 
@@ -272,6 +279,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       'newByContent',
       'interests',
       'segment',
+      'inContext',
       'trending',
       'popular',
       'fresh',
@@ -285,6 +293,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       'newByContent',
       'interests',
       'segment',
+      'inContext',
       'trending',
       'popular',
       'fresh',
@@ -303,6 +312,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       const src = s[role];
       if (!src || sources.some((x) => x.source === src)) continue;
       if (role === 'exploration' && settings?.exploration !== true) continue;
+      if (role === 'inContext' && settings?.contextPopularity !== true) continue;
       const own = settings?.sources?.[src.name];
       if (own?.enabled === false) continue;
       // An ANN search costs with the number asked for; the shortlist after ranking is ~100.

@@ -41,6 +41,7 @@ import type { VectorIndex } from '../retrieval/vector-index.js';
 import { requestContext, type RequestParams } from '../pipeline/request-context.js';
 import { KnowledgeService } from '../pipeline/knowledge/index.js';
 import { FileRuleRepository, RuleService, type CompiledRule } from '../pipeline/rules/index.js';
+import { ContextPopularity } from '../pipeline/sources/context-popularity.js';
 import { ExplorationSource } from '../pipeline/sources/exploration-source.js';
 import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
@@ -119,6 +120,7 @@ export class PipelineService {
   private readonly compiledRules = new Map<string, readonly CompiledRule[]>();
   private served: Pick<ServingBundle, 'catalog' | 'models' | 'indexes'> | null = null;
   private segments: ServingBundle['segments'] = null;
+  private contextPopularity: ContextPopularity | null = null;
   /** Hears about every served list (metrics, drift). */
   observer: ((served: ServedList) => void) | null = null;
   /** Items the models know (the head of the catalogue) and items added since. */
@@ -177,7 +179,9 @@ export class PipelineService {
     this.renewExploration(catalog);
     this.served = { catalog, models: usable, indexes: annIndexes(usable, this.annMinItems) };
     this.segments = null;
+    this.contextPopularity = null;
     await this.ensureSegments(readPlacementSettings(this.settingsFile));
+    await this.ensureContextPopularity(readPlacementSettings(this.settingsFile));
     this.assemble();
   }
 
@@ -224,6 +228,7 @@ export class PipelineService {
     this.pipelines = buildPipelines({
       ...this.served,
       segments: this.segments,
+      contextPopularity: this.contextPopularity,
       knowledge: (placement) => this.knowledge.compiled(placement),
       newItemNeighbours: this.newItemNeighbours,
       exploration: this.exploration,
@@ -288,16 +293,49 @@ export class PipelineService {
     this.exploration = next;
   }
 
-  /** Impressions and clicks of fresh items, for their exploration slot. */
-  observeEvents(events: readonly { itemId: string; type: string }[]): void {
+  /**
+   * Popularity per part of the day and device, seeded from the stored events' times when a
+   * placement first asks for it, then fed by every acknowledged event.
+   */
+  private async ensureContextPopularity(settings: Record<string, PlacementSettings>): Promise<void> {
+    if (this.contextPopularity || !this.catalog) return;
+    if (!Object.values(settings).some((s) => s.contextPopularity)) return;
+    const popularity = new ContextPopularity(this.catalog.size);
+    const types = this.recommendations.getEventTypes();
+    for await (const batch of this.store.scanEvents()) {
+      for (let e = 0; e < batch.length; e++) {
+        const t = types.get(batch.types[e]);
+        if (!t || !(t.weight > 0)) continue;
+        const i = this.catalog.indexOf.get(batch.itemIds[e]);
+        if (i !== undefined) popularity.observe(i, batch.timestamps[e]);
+      }
+    }
+    this.contextPopularity = popularity;
+  }
+
+  /** Acknowledged events: impressions and clicks for the exploration slot; context popularity. */
+  observeEvents(
+    events: readonly {
+      itemId: string;
+      type: string;
+      timestamp: number;
+      context: Readonly<Record<string, unknown>> | null;
+    }[],
+  ): void {
     const x = this.exploration;
     const c = this.catalog;
-    if (!x || !c) return;
+    if (!c) return;
+    const types = this.recommendations.getEventTypes();
     for (const e of events) {
       const i = c.indexOf.get(e.itemId);
       if (i === undefined) continue;
-      if (e.type === 'impression') x.observe(i, 1, 0);
-      else if (e.type === 'click') x.observe(i, 0, 1);
+      if (e.type === 'impression') x?.observe(i, 1, 0);
+      else if (e.type === 'click') x?.observe(i, 0, 1);
+      const t = types.get(e.type);
+      if (this.contextPopularity && t && t.weight > 0) {
+        const device = e.context?.device;
+        this.contextPopularity.observe(i, e.timestamp, typeof device === 'string' ? device : null);
+      }
     }
   }
 
@@ -325,6 +363,7 @@ export class PipelineService {
     all[placement] = settings;
     writePlacementSettings(this.settingsFile, all);
     await this.ensureSegments(all);
+    await this.ensureContextPopularity(all);
     this.assemble();
     return settings;
   }

@@ -147,3 +147,41 @@ describe('exploration for fresh items', () => {
     expect(plain.some((i) => i.sources.includes('exploration'))).toBe(false);
   });
 });
+
+describe('context-aware popularity', () => {
+  it('proposes what is popular on the request device once a placement asks for it', async () => {
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/placements/tablet-home/settings',
+      payload: { contextPopularity: true },
+    });
+    expect(put.statusCode).toBe(200);
+    // Tablet users have been buying the whisk today.
+    await app.inject({
+      method: 'POST',
+      url: '/events',
+      payload: Array.from({ length: 30 }, (_, j) => ({
+        userId: `t${j}`,
+        itemId: 'whisk',
+        type: 'purchase',
+        context: { device: 'tablet' },
+      })),
+    });
+    const onTablet = (
+      await app.inject('/recommend/newcomer?k=3&placement=tablet-home&device=tablet')
+    ).json<Rec>().items;
+    const whisk = onTablet.find((i) => i.itemId === 'whisk');
+    expect(whisk).toBeDefined();
+    expect(whisk!.sources).toContain('in-context');
+    expect(whisk!.explanations.map((e) => e.kind)).toContain('popular-in-context');
+  });
+
+  it('names the part of the day from the time', async () => {
+    const { dayPart } = await import('../../src/pipeline/sources/context-popularity.js');
+    expect(dayPart(Date.UTC(2026, 0, 1, 3))).toBe('night');
+    expect(dayPart(Date.UTC(2026, 0, 1, 9))).toBe('morning');
+    expect(dayPart(Date.UTC(2026, 0, 1, 13))).toBe('afternoon');
+    expect(dayPart(Date.UTC(2026, 0, 1, 23))).toBe('evening');
+    expect(dayPart(Date.UTC(2026, 0, 1, 23), 120)).toBe('night');
+  });
+});

@@ -66,6 +66,12 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
           includeCategories: Type.Optional(IdList),
           excludeCategories: Type.Optional(IdList),
           debug: Type.Optional(Type.Boolean({ description: 'Add the stage trace' })),
+          device: Type.Optional(
+            Type.String({
+              pattern: '^[A-Za-z0-9_.-]{1,32}$',
+              description: 'The device the list is shown on, e.g. mobile',
+            }),
+          ),
         }),
         response: { 200: RecommendationJson, 400: ErrorBody, 503: ErrorBody },
       },
@@ -83,6 +89,7 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
           includeCategories: list(q.includeCategories) ?? null,
           excludeCategories: list(q.excludeCategories) ?? null,
           debug: q.debug ?? false,
+          context: q.device ? { device: q.device } : undefined,
         });
       }
       const rec = await service.recommend(req.params.userId, q.k ?? 10, q.placement ?? 'home');
