@@ -10,6 +10,7 @@ import type { SavableRecommender } from './artifact.js';
 import type { Params } from './params.js';
 import { attachItemContent, loadItemContent } from './content/item-content.js';
 import { holdoutMetrics } from './holdout-metrics.js';
+import { attachUserLabels, loadUserLabels } from './hybrid/user-attributes.js';
 import { ModelRegistry } from './model-registry.js';
 import { createModel } from './registry.js';
 
@@ -56,6 +57,8 @@ export async function trainModels(store: Store, options: TrainOptions): Promise<
   // The content and hybrid models read item metadata beside the interactions.
   if (names.includes('content') || names.includes('hybrid'))
     attachItemContent(data, await loadItemContent(store, data.items));
+  // The hybrid model also reads user attributes.
+  if (names.includes('hybrid')) attachUserLabels(data, await loadUserLabels(store, data.users));
   const loadSeconds = (performance.now() - t0) / 1000;
   const interactions = data.matrix.indptr[data.matrix.rows];
   progress(

@@ -22,6 +22,7 @@
  */
 import { buildFeatures } from './features.js';
 import { attachedItemContent } from '../content/item-content.js';
+import { attachedUserLabels } from './user-attributes.js';
 import { columnCounts, transformValues, type ValueTransform } from '../../data/csr-build.js';
 import type { InteractionData } from '../../data/interactions.js';
 import { distinctHistory, dot, type FactorArrays } from '../../kernels/bpr-common.js';
@@ -493,16 +494,20 @@ function featuresFromArtifact(
 export const hybridFamily: ModelFamily = {
   name: HybridModel.modelName,
   resolveParams: (p) => HybridModel.resolveParams(p),
-  // With item metadata beside the data (categories and tags, as the training run attaches them
-  // from the store), items are represented by their features too; else by identity only.
+  // With metadata beside the data (item categories and tags, user attributes, as the training
+  // run attaches them from the store), users and items are represented by their features too.
   fit: (data, p) => {
     const content = attachedItemContent(data);
-    if (!content) return HybridModel.fit(data, p);
-    const items = buildFeatures(data.items.size, (i) => [
-      ...(content[i]?.categories ?? []).map((c) => `category:${c}`),
-      ...(content[i]?.tags ?? []).map((t) => `tag:${t}`),
-    ]);
-    return HybridModel.fitWithFeatures(data, p, { items });
+    const userLabels = attachedUserLabels(data);
+    if (!content && !userLabels) return HybridModel.fit(data, p);
+    const items = content
+      ? buildFeatures(data.items.size, (i) => [
+          ...(content[i]?.categories ?? []).map((c) => `category:${c}`),
+          ...(content[i]?.tags ?? []).map((t) => `tag:${t}`),
+        ])
+      : undefined;
+    const users = userLabels ? buildFeatures(data.users.size, (u) => userLabels[u] ?? []) : undefined;
+    return HybridModel.fitWithFeatures(data, p, { items, users });
   },
   fromArtifact: (a) => HybridModel.fromArtifact(a),
   searchSpace: HybridModel.searchSpace,
