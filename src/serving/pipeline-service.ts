@@ -36,7 +36,7 @@ import {
   PLACEMENTS,
   type ServingBundle,
 } from '../pipeline/placements.js';
-import { HnswIndex } from '../retrieval/hnsw-index.js';
+import { buildHnswOffThread } from '../retrieval/build-off-thread.js';
 import type { VectorIndex } from '../retrieval/vector-index.js';
 import { requestContext, type RequestParams } from '../pipeline/request-context.js';
 import { KnowledgeService } from '../pipeline/knowledge/index.js';
@@ -60,10 +60,10 @@ export const ANN_MIN_ITEMS = 20_000;
  * An HNSW index over the item vectors of the preferred personal model, when it scores by a plain
  * dot product of user and item vectors and the catalogue is large enough for it to pay.
  */
-export function annIndexes(
+export async function annIndexes(
   models: ReadonlyMap<string, Recommender>,
   minItems = ANN_MIN_ITEMS,
-): Map<string, VectorIndex> {
+): Promise<Map<string, VectorIndex>> {
   const out = new Map<string, VectorIndex>();
   const personal = first(models, PERSONAL_PREFERENCE);
   if (!personal) return out;
@@ -73,7 +73,8 @@ export function annIndexes(
   if (typeof savable.toArtifact !== 'function') return out;
   const dot = dotProductArrays(savable.toArtifact(), model.info.users);
   if (!dot || dot.itemBias || dot.factors !== model.factors) return out;
-  out.set(name, HnswIndex.build(dot.itemFactors, model.itemIds.length, dot.factors));
+  // Built on a worker thread: serving goes on meanwhile.
+  out.set(name, await buildHnswOffThread(dot.itemFactors, model.itemIds.length, dot.factors));
   return out;
 }
 
@@ -170,18 +171,22 @@ export class PipelineService {
       cursor = page.nextCursor;
     } while (cursor);
     const catalog = buildCatalog(ids, items);
+    await this.refreshRules();
+    await this.knowledge.refresh();
+    // Everything the new snapshot needs is computed first (the ANN graph on a worker thread);
+    // requests meanwhile are served by the old snapshot, then it is swapped at once.
+    const indexes = await annIndexes(usable, this.annMinItems);
+    const settings = readPlacementSettings(this.settingsFile);
+    const segments = await this.segmentsFor(settings, catalog);
+    const contextPopularity = await this.contextPopularityFor(settings, catalog);
     this.baseItems = ids.length;
     this.extraItems = new Map();
     this.newItemNeighbours = new Map();
-    await this.refreshRules();
-    await this.knowledge.refresh();
     this.catalog = catalog;
     this.renewExploration(catalog);
-    this.served = { catalog, models: usable, indexes: annIndexes(usable, this.annMinItems) };
-    this.segments = null;
-    this.contextPopularity = null;
-    await this.ensureSegments(readPlacementSettings(this.settingsFile));
-    await this.ensureContextPopularity(readPlacementSettings(this.settingsFile));
+    this.served = { catalog, models: usable, indexes };
+    this.segments = segments;
+    this.contextPopularity = contextPopularity;
     this.assemble();
   }
 
@@ -190,8 +195,16 @@ export class PipelineService {
    * one named), counted over every stored event; computed when first asked for.
    */
   private async ensureSegments(settings: Record<string, PlacementSettings>): Promise<void> {
+    if (this.catalog) this.segments = await this.segmentsFor(settings, this.catalog);
+  }
+
+  private async segmentsFor(
+    settings: Record<string, PlacementSettings>,
+    catalog: Catalog,
+  ): Promise<ServingBundle['segments']> {
     const attribute = Object.values(settings).find((s) => s.segmentAttribute)?.segmentAttribute;
-    if (!attribute || !this.catalog || this.segments?.attribute === attribute) return;
+    if (!attribute) return null;
+    if (this.segments?.attribute === attribute && this.catalog === catalog) return this.segments;
     const segmentOf = new Map<string, string>();
     let cursor: string | null = null;
     do {
@@ -208,7 +221,7 @@ export class PipelineService {
     const strengths: number[] = [];
     for await (const batch of this.store.scanEvents()) {
       for (let e = 0; e < batch.length; e++) {
-        const i = this.catalog.indexOf.get(batch.itemIds[e]);
+        const i = catalog.indexOf.get(batch.itemIds[e]);
         const t = types.get(batch.types[e]);
         if (i === undefined || !t) continue;
         segs.push(segmentOf.get(batch.userIds[e]) ?? null);
@@ -216,10 +229,7 @@ export class PipelineService {
         strengths.push(eventStrength(t, Number.isNaN(batch.values[e]) ? null : batch.values[e]));
       }
     }
-    this.segments = {
-      attribute,
-      lists: segmentLists(segs, items, strengths, this.catalog.size, SEGMENT_LIST),
-    };
+    return { attribute, lists: segmentLists(segs, items, strengths, catalog.size, SEGMENT_LIST) };
   }
 
   /** Builds the pipelines from the served models and the placement settings in force. */
@@ -299,18 +309,25 @@ export class PipelineService {
    */
   private async ensureContextPopularity(settings: Record<string, PlacementSettings>): Promise<void> {
     if (this.contextPopularity || !this.catalog) return;
-    if (!Object.values(settings).some((s) => s.contextPopularity)) return;
-    const popularity = new ContextPopularity(this.catalog.size);
+    this.contextPopularity = await this.contextPopularityFor(settings, this.catalog);
+  }
+
+  private async contextPopularityFor(
+    settings: Record<string, PlacementSettings>,
+    catalog: Catalog,
+  ): Promise<ContextPopularity | null> {
+    if (!Object.values(settings).some((s) => s.contextPopularity)) return null;
+    const popularity = new ContextPopularity(catalog.size);
     const types = this.recommendations.getEventTypes();
     for await (const batch of this.store.scanEvents()) {
       for (let e = 0; e < batch.length; e++) {
         const t = types.get(batch.types[e]);
         if (!t || !(t.weight > 0)) continue;
-        const i = this.catalog.indexOf.get(batch.itemIds[e]);
+        const i = catalog.indexOf.get(batch.itemIds[e]);
         if (i !== undefined) popularity.observe(i, batch.timestamps[e]);
       }
     }
-    this.contextPopularity = popularity;
+    return popularity;
   }
 
   /** Acknowledged events: impressions and clicks for the exploration slot; context popularity. */

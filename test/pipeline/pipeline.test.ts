@@ -224,7 +224,7 @@ describe('ANN retrieval in the pipeline', () => {
     const withAls = new Map(models);
     withAls.delete('ease');
     withAls.set('als', als);
-    const indexes = annIndexes(withAls, 1);
+    const indexes = await annIndexes(withAls, 1);
     expect([...indexes.keys()]).toEqual(['als']);
     expect(indexes.get('als')!.kind).toBe('hnsw');
     const ann = buildPipelines({ catalog, models: withAls, indexes, now: NOW });
@@ -235,7 +235,7 @@ describe('ANN retrieval in the pipeline', () => {
     expect(a.contributed.als).toBeGreaterThan(0);
     expect(a.items.map((i) => i.itemId)).toEqual(e.items.map((i) => i.itemId));
     // Below the threshold, no index is built.
-    expect(annIndexes(withAls).size).toBe(0);
+    expect((await annIndexes(withAls)).size).toBe(0);
   });
 });
 

@@ -1,0 +1,25 @@
+/** HNSW builds off the serving thread (see hnsw-build-worker.ts). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runWorker, siblingModule } from '../models/worker-threads.js';
+import type { HnswBuildJob } from './hnsw-build-worker.js';
+import { HnswIndex, type HnswOptions } from './hnsw-index.js';
+
+/** Builds the index on a worker thread and loads it here; the vectors are copied to the worker. */
+export async function buildHnswOffThread(
+  vectors: Float32Array,
+  count: number,
+  dim: number,
+  options: HnswOptions = {},
+): Promise<HnswIndex> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kindred-hnsw-'));
+  try {
+    const file = path.join(dir, 'index.kdvi');
+    const job: HnswBuildJob = { vectors, count, dim, file, options };
+    await runWorker<{ done: true }>(siblingModule(import.meta.url, 'hnsw-build-worker'), job).result;
+    return HnswIndex.load(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
