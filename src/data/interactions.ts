@@ -88,6 +88,8 @@ export async function buildInteractions(
       if (!(s > 0)) continue;
       columns.push(users.getOrAdd(userIds[e]), items.getOrAdd(itemIds[e]), s, t);
     }
+    // Let the process serve between batches: a retrain reads while requests are answered.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   const itemAvailable = new Uint8Array(items.size).fill(1);
