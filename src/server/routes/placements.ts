@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { ErrorBody } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
@@ -65,44 +65,89 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     async (req) => engine.pipelines.setPlacementSettings(req.params.placement, req.body),
   );
 
-  const rules = engine.pipelines.rules;
-  const applied = async <T>(p: Promise<T>): Promise<T> => {
+  versionedSetRoutes(app, {
+    path: 'rules',
+    noun: 'rules',
+    ruleShape:
+      'Each rule: { id, action: boost | bury | pin | filter, where: <expression>, when?, weight?, slot?, startsAt?, endsAt?, enabled?, priority?, description? }. See docs/rules.md.',
+    // A rule sent to a placement's URL belongs to it and is on unless it says otherwise.
+    defaults: (placement) => ({ placement, enabled: true }),
+    sets: engine.pipelines.rules,
+    applied: () => engine.pipelines.refreshRules(),
+  });
+  versionedSetRoutes(app, {
+    path: 'knowledge',
+    noun: 'knowledge rules',
+    ruleShape:
+      'Each rule: { id, when?: <expression over user and context>, recommend?: { items?, where?, limit? }, reason: <text, may interpolate {user.x} or {item.title}>, constraints?: <expression over item and user>, priority?, enabled? }. See docs/knowledge.md.',
+    defaults: () => ({}),
+    sets: engine.pipelines.knowledge,
+    applied: () => engine.pipelines.knowledgeChanged(),
+  });
+};
+
+/** A versioned set of rules per placement: business rules and knowledge rules alike. */
+interface VersionedSets {
+  latest(placement: string): Promise<SetVersion | undefined>;
+  version(placement: string, version: number): Promise<SetVersion>;
+  history(placement: string): Promise<readonly object[]>;
+  replace(placement: string, rules: unknown, options: EditOptions): Promise<SetVersion>;
+  rollback(placement: string, version: number, options: EditOptions): Promise<SetVersion>;
+}
+
+type SetVersion = Static<typeof RuleSetJson>;
+
+interface EditOptions {
+  expectedVersion?: number;
+  comment?: string;
+  author?: string;
+}
+
+/** GET and PUT of the latest set, its versions, one version, and rollback, under /placements/{p}/<path>. */
+function versionedSetRoutes(
+  app: Parameters<FastifyPluginAsyncTypebox<RouteDeps>>[0],
+  o: {
+    path: string;
+    noun: string;
+    ruleShape: string;
+    defaults: (placement: string) => Record<string, unknown>;
+    sets: VersionedSets;
+    applied: () => Promise<void>;
+  },
+): void {
+  const base = `/placements/:placement/${o.path}`;
+  const apply = async (p: Promise<SetVersion>): Promise<SetVersion> => {
     const out = await p;
-    await engine.pipelines.refreshRules();
+    await o.applied();
     return out;
   };
 
   app.get(
-    '/placements/:placement/rules',
+    base,
     {
       schema: {
         tags: ['placements'],
-        summary: 'The rules in force for a placement (version 0 with no rules when none were set)',
+        summary: `The ${o.noun} in force for a placement (version 0 with none when none were set)`,
         params: Placement,
         response: { 200: RuleSetJson, 400: ErrorBody },
       },
     },
-    async (req) => {
-      const latest = await rules.latest(req.params.placement);
-      return (
-        latest ?? {
-          placement: req.params.placement,
-          version: 0,
-          rules: [],
-          createdAt: new Date(0).toISOString(),
-        }
-      );
-    },
+    async (req) =>
+      (await o.sets.latest(req.params.placement)) ?? {
+        placement: req.params.placement,
+        version: 0,
+        rules: [],
+        createdAt: new Date(0).toISOString(),
+      },
   );
 
   app.put(
-    '/placements/:placement/rules',
+    base,
     {
       schema: {
         tags: ['placements'],
-        summary: 'Replace the rules of a placement (a new version)',
-        description:
-          'Each rule: { id, action: boost | bury | pin | filter, where: <expression>, when?, weight?, slot?, startsAt?, endsAt?, enabled?, priority?, description? }. See docs/rules.md.',
+        summary: `Replace the ${o.noun} of a placement (a new version)`,
+        description: o.ruleShape,
         params: Placement,
         body: Type.Object(
           { rules: Type.Array(Type.Unknown(), { maxItems: 1000 }), ...EditBody },
@@ -113,22 +158,22 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
     async (req) => {
       const { rules: list, ...options } = req.body;
-      // A rule sent to a placement's URL belongs to it and is on unless it says otherwise.
+      const defaults = o.defaults(req.params.placement);
       const withDefaults = list.map((r) =>
         r !== null && typeof r === 'object' && !Array.isArray(r)
-          ? { placement: req.params.placement, enabled: true, ...(r as Record<string, unknown>) }
+          ? { ...defaults, ...(r as Record<string, unknown>) }
           : r,
       );
-      return applied(rules.replace(req.params.placement, withDefaults, options));
+      return apply(o.sets.replace(req.params.placement, withDefaults, options));
     },
   );
 
   app.get(
-    '/placements/:placement/rules/versions',
+    `${base}/versions`,
     {
       schema: {
         tags: ['placements'],
-        summary: 'Every version of the rules of a placement, oldest first',
+        summary: `Every version of the ${o.noun} of a placement, oldest first`,
         params: Placement,
         response: {
           200: Type.Object({ versions: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
@@ -136,28 +181,28 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
         },
       },
     },
-    async (req) => ({ versions: (await rules.history(req.params.placement)).map((v) => ({ ...v })) }),
+    async (req) => ({ versions: (await o.sets.history(req.params.placement)).map((v) => ({ ...v })) }),
   );
 
   app.get(
-    '/placements/:placement/rules/versions/:version',
+    `${base}/versions/:version`,
     {
       schema: {
         tags: ['placements'],
-        summary: 'One version of the rules of a placement',
+        summary: `One version of the ${o.noun} of a placement`,
         params: Type.Object({ ...Placement.properties, version: Type.Integer({ minimum: 1 }) }),
         response: { 200: RuleSetJson, 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => rules.version(req.params.placement, req.params.version),
+    async (req) => o.sets.version(req.params.placement, req.params.version),
   );
 
   app.post(
-    '/placements/:placement/rules/rollback',
+    `${base}/rollback`,
     {
       schema: {
         tags: ['placements'],
-        summary: 'Restore an earlier version (stored as a new version)',
+        summary: `Restore an earlier version of the ${o.noun} (stored as a new version)`,
         params: Placement,
         body: Type.Object(
           { version: Type.Integer({ minimum: 1 }), ...EditBody },
@@ -168,95 +213,7 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
     async (req) => {
       const { version, ...options } = req.body;
-      return applied(rules.rollback(req.params.placement, version, options));
+      return apply(o.sets.rollback(req.params.placement, version, options));
     },
   );
-
-  const knowledge = engine.pipelines.knowledge;
-  const knowledgeApplied = async <T>(p: Promise<T>): Promise<T> => {
-    const out = await p;
-    await engine.pipelines.knowledgeChanged();
-    return out;
-  };
-
-  app.get(
-    '/placements/:placement/knowledge',
-    {
-      schema: {
-        tags: ['placements'],
-        summary: 'The knowledge rules of a placement (version 0 with none when none were set)',
-        params: Placement,
-        response: { 200: RuleSetJson, 400: ErrorBody },
-      },
-    },
-    async (req) => {
-      const latest = await knowledge.latest(req.params.placement);
-      return (
-        latest ?? {
-          placement: req.params.placement,
-          version: 0,
-          rules: [],
-          createdAt: new Date(0).toISOString(),
-        }
-      );
-    },
-  );
-
-  app.put(
-    '/placements/:placement/knowledge',
-    {
-      schema: {
-        tags: ['placements'],
-        summary: 'Replace the knowledge rules of a placement (a new version)',
-        description:
-          'Each rule: { id, when?: <expression over user and context>, recommend?: { items?, where?, limit? }, reason: <text, may interpolate {user.x} or {item.title}>, constraints?: <expression over item and user>, priority?, enabled? }. See docs/knowledge.md.',
-        params: Placement,
-        body: Type.Object(
-          { rules: Type.Array(Type.Unknown(), { maxItems: 1000 }), ...EditBody },
-          { additionalProperties: false },
-        ),
-        response: { 200: RuleSetJson, 400: ErrorBody, 409: ErrorBody },
-      },
-    },
-    async (req) => {
-      const { rules: list, ...options } = req.body;
-      return knowledgeApplied(knowledge.replace(req.params.placement, list, options));
-    },
-  );
-
-  app.get(
-    '/placements/:placement/knowledge/versions',
-    {
-      schema: {
-        tags: ['placements'],
-        summary: 'Every version of the knowledge rules of a placement, oldest first',
-        params: Placement,
-        response: {
-          200: Type.Object({ versions: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
-          400: ErrorBody,
-        },
-      },
-    },
-    async (req) => ({ versions: (await knowledge.history(req.params.placement)).map((v) => ({ ...v })) }),
-  );
-
-  app.post(
-    '/placements/:placement/knowledge/rollback',
-    {
-      schema: {
-        tags: ['placements'],
-        summary: 'Restore an earlier version of the knowledge rules (stored as a new version)',
-        params: Placement,
-        body: Type.Object(
-          { version: Type.Integer({ minimum: 1 }), ...EditBody },
-          { additionalProperties: false },
-        ),
-        response: { 200: RuleSetJson, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-      },
-    },
-    async (req) => {
-      const { version, ...options } = req.body;
-      return knowledgeApplied(knowledge.rollback(req.params.placement, version, options));
-    },
-  );
-};
+}
