@@ -32,7 +32,7 @@ export function configFrom(flags: StoreFlags): KindredConfig {
 
 export async function openEngine(config: KindredConfig): Promise<Engine> {
   const store = await openStore(config.store);
-  const engine = new Engine(store, config.modelsDir);
+  const engine = new Engine(store, config.modelsDir, config);
   await engine.start();
   return engine;
 }

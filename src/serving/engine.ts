@@ -9,9 +9,11 @@ import path from 'node:path';
 import { ModelRegistry } from '../models/model-registry.js';
 import { DriftMonitor } from '../monitoring/drift.js';
 import { Metrics } from '../monitoring/metrics.js';
-import { modelNames } from '../models/registry.js';
+import { loadModelAsync, modelNames } from '../models/registry.js';
 import { PipelineService } from './pipeline-service.js';
+import type { KindredConfig } from '../config.js';
 import { RetrainScheduler, type RetrainPolicy } from './retrain-scheduler.js';
+import { trainInChildProcess } from './train-process.js';
 import { StoreRecommendationLog } from './store-recommendation-log.js';
 import { RecommendationService } from './recommendation-service.js';
 
@@ -48,6 +50,8 @@ export class Engine {
   constructor(
     readonly store: Store,
     readonly modelsDir: string,
+    /** How the engine was opened; lets training run in a child process on the same store. */
+    readonly config: KindredConfig | null = null,
   ) {
     this.service = new RecommendationService(store);
     this.repo = new ArtifactRepository(modelsDir);
@@ -113,10 +117,42 @@ export class Engine {
     return this.training;
   }
 
+  /**
+   * Trains in a child process on the same store (see train-process.ts) and then serves what it
+   * saved: serving never waits on the fit. Needs the configuration the engine was opened with.
+   */
+  async trainDetached(request: TrainRequest = {}): Promise<void> {
+    if (!this.config) throw new Error('training in a child process needs the engine configuration');
+    if (this.training) throw new ConflictError('a training run is already in progress');
+    this.training = true;
+    try {
+      const models = request.models && request.models.length > 0 ? request.models : DEFAULT_MODELS;
+      await trainInChildProcess(this.config, models, request.progress);
+      const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
+      for (const name of models) {
+        const file = this.registry.servingPath(name);
+        if (file) byName.set(name, await loadModelAsync(file));
+      }
+      await this.swapIn([...byName.values()]);
+    } finally {
+      this.training = false;
+    }
+  }
+
   /** Retrains on a schedule from now on (see RetrainScheduler); replaces an earlier schedule. */
   scheduleRetraining(policy: RetrainPolicy, log?: (message: string) => void): RetrainScheduler {
     void this.scheduler?.stop();
-    this.scheduler = new RetrainScheduler(this, policy, log);
+    // With the configuration at hand the runs go to a child process; else they run here.
+    const target = this.config
+      ? {
+          get isTraining() {
+            return this.engine.isTraining;
+          },
+          engine: this as Engine,
+          train: (r: TrainRequest) => this.trainDetached(r),
+        }
+      : this;
+    this.scheduler = new RetrainScheduler(target, policy, log);
     this.scheduler.start();
     return this.scheduler;
   }

@@ -182,3 +182,47 @@ describe('retraining schedule', () => {
     await s.stop();
   });
 });
+
+describe('training in a child process', () => {
+  it('runs a scheduled retraining as a separate process and serves what it saved', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    const childDir = mkdtempSync(path.join(tmpdir(), 'kindred-child-train-'));
+    try {
+      const config = loadConfig({ dataDir: childDir });
+      const store = new SqliteStore(path.join(childDir, 'kindred.db'));
+      await store.init();
+      const served = new Engine(store, config.modelsDir, config);
+      await served.start();
+      await store.insertEvents(
+        Array.from({ length: 60 }, (_, j) => ({
+          userId: `u${j % 12}`,
+          itemId: `i${j % 7}`,
+          type: 'purchase',
+          value: null,
+          timestamp: 1_700_000_000_000 + j,
+          sessionId: null,
+          context: null,
+          clientEventId: null,
+        })),
+      );
+      const log: string[] = [];
+      const scheduler = served.scheduleRetraining({ afterEvents: 10 }, (m) => log.push(m));
+      scheduler.eventsAcknowledged(60);
+      await scheduler.tick();
+      expect(scheduler.lastError).toBeNull();
+      expect(scheduler.runs).toBe(1);
+      // The child's progress came back, and the parent serves the models it saved.
+      expect(log.some((l) => l.startsWith('item-knn:'))).toBe(true);
+      expect(
+        served.service
+          .loadedModels()
+          .map((m) => m.info.name)
+          .sort(),
+      ).toEqual(['item-knn', 'popularity', 'trending']);
+      expect(served.registry.versions('popularity')).toHaveLength(1);
+      await served.close();
+    } finally {
+      rmSync(childDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
