@@ -47,6 +47,11 @@ import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
 
+/** Lets pending requests run between the steps of building a new snapshot. */
+function yieldToRequests(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Trained items kept as content neighbours of each item added since training. */
 const NEW_ITEM_NEIGHBOURS = 50;
 /** Items kept per segment value. */
@@ -169,8 +174,10 @@ export class PipelineService {
       const page = await this.store.listItems({ limit: 1000, cursor });
       items.push(...page.rows);
       cursor = page.nextCursor;
+      await yieldToRequests();
     } while (cursor);
     const catalog = buildCatalog(ids, items);
+    await yieldToRequests();
     await this.refreshRules();
     await this.knowledge.refresh();
     // Everything the new snapshot needs is computed first (the ANN graph on a worker thread);
