@@ -57,6 +57,16 @@ export function choleskySolveInPlace(
 }
 
 /**
+ * Solves A·x = b in place for a symmetric positive definite A (n×n, row-major, overwritten by
+ * its Cholesky factor; b becomes x). Returns false when A is not positive definite.
+ */
+export function solveSpdInPlace(a: DenseMatrix, b: Float64Array | Float32Array, n: number): boolean {
+  if (!choleskyInPlace(a, n)) return false;
+  choleskySolveInPlace(a, n, b);
+  return true;
+}
+
+/**
  * Blocked Cholesky for large matrices (same contract as `choleskyInPlace`, row stride n):
  * rows are processed four at a time, so each earlier row is read once per block of four.
  */

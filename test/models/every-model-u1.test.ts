@@ -14,6 +14,7 @@ import { readRatingFile, type RatingRows } from '../../src/eval/rating-file.js';
 import { evaluateTopK } from '../../src/eval/topk-protocol.js';
 import type { Params } from '../../src/models/params.js';
 import { attachItemContent } from '../../src/models/content/item-content.js';
+import { ML100K_GENRES } from '../../src/models/hybrid/movielens-features.js';
 import { createModel, modelNames } from '../../src/models/registry.js';
 
 const ML = path.resolve('../shared/data/ml-100k');
@@ -23,28 +24,6 @@ if (!available) console.warn(`MovieLens 100K not found at ${ML}: skipping the ev
 /** Clear margin over popularity, in NDCG@10 and in P@10. */
 const MARGIN = 0.05;
 const NOT_PERSONALISED = new Set(['popularity', 'trending', 'baseline']);
-
-const GENRES = [
-  'unknown',
-  'Action',
-  'Adventure',
-  'Animation',
-  "Children's",
-  'Comedy',
-  'Crime',
-  'Documentary',
-  'Drama',
-  'Fantasy',
-  'Film-Noir',
-  'Horror',
-  'Musical',
-  'Mystery',
-  'Romance',
-  'Sci-Fi',
-  'Thriller',
-  'War',
-  'Western',
-];
 
 /** Lighter settings where the defaults take long; they still have to beat popularity. */
 const FAST: Record<string, Params> = {
@@ -71,7 +50,7 @@ describe.skipIf(!available)('every model on MovieLens 100K u1 (B2)', () => {
       data,
       lines.map((l) => {
         const f = l.split('|');
-        return { title: f[1], categories: GENRES.filter((_, g) => f[5 + g] === '1') };
+        return { title: f[1], categories: ML100K_GENRES.filter((_, g) => f[5 + g] === '1') };
       }),
     );
     setup = { data, train, test };

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const ML100K_GENRES = [
+/** The 19 genre flags of ML-100K's u.item, in column order. */
+export const ML100K_GENRES = [
   'unknown',
   'Action',
   'Adventure',

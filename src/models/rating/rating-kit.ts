@@ -7,6 +7,7 @@
  * strength is the rating (MovieLens loaded through `interactionsFromArrays`), each stored value
  * is that rating.
  */
+import { solveSpdInPlace } from '../../kernels/dense.js';
 import type { CsrMatrix } from '../../data/csr.js';
 import type { InteractionData } from '../../data/interactions.js';
 import type { JsonObject } from '../../domain/types.js';
@@ -158,35 +159,8 @@ export function ratedHistory(history: Int32Array, weights: Float32Array, seen: U
   return { items, ratings, count };
 }
 
-/**
- * Solves the symmetric positive definite system A x = b in place by Cholesky (A is n x n
- * row-major, overwritten by its factor; b becomes x). Returns false when A is not positive definite.
- */
-export function solveSpd(a: Float64Array, b: Float64Array, n: number): boolean {
-  for (let j = 0; j < n; j++) {
-    let d = a[j * n + j];
-    for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0)) return false;
-    const l = Math.sqrt(d);
-    a[j * n + j] = l;
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i * n + j];
-      for (let k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / l;
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= a[i * n + k] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < n; k++) s -= a[k * n + i] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  return true;
-}
+/** Solves A x = b in place for a symmetric positive definite A (A is overwritten). */
+export const solveSpd = solveSpdInPlace;
 
 /**
  * Fold-in of a biased factor user: with the item side fixed, the (b, p) minimising

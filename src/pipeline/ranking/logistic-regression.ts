@@ -10,6 +10,7 @@
  *
  * The result is folded back to the raw feature space: score(x) = bias + Σ weights_f x_f.
  */
+import { solveSpdInPlace } from '../../kernels/dense.js';
 
 export interface LogisticFitInput {
   /** Row-major rows x cols. */
@@ -53,33 +54,6 @@ function sigmoid(t: number): number {
 /** log(1 + e^t) without overflow. */
 function softplus(t: number): number {
   return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
-}
-
-/** Solves A x = b in place (b becomes x) for a symmetric positive definite A (n x n, row-major; destroyed). */
-function choleskySolve(a: Float64Array, b: Float64Array, n: number): boolean {
-  for (let j = 0; j < n; j++) {
-    let d = a[j * n + j];
-    for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0)) return false;
-    const l = Math.sqrt(d);
-    a[j * n + j] = l;
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i * n + j];
-      for (let k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / l;
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= a[i * n + k] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < n; k++) s -= a[k * n + i] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  return true;
 }
 
 export function fitLogistic(input: LogisticFitInput, options: LogisticFitOptions = {}): LogisticFit {
@@ -202,7 +176,7 @@ export function fitLogistic(input: LogisticFitInput, options: LogisticFitOptions
     if (gmax < tol) break;
     iterations++;
     step.set(grad);
-    if (!choleskySolve(hess, step, P)) {
+    if (!solveSpdInPlace(hess, step, P)) {
       // Fall back to a gradient step when the Hessian is not numerically definite.
       step.set(grad);
     }
