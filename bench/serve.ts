@@ -19,6 +19,7 @@
  *       [--rates-down 750,500,300,200,150,100,50] [--give-up-ms 2000] [--repeat 2]
  *       [--unknown 0.05] [--recall-queries 2000] [--port 18090]
  *       [--data-dir DIR] [--keep] [--cpu-prof DIR] [--models popularity,trending,item-knn,als]
+ *       [--workers auto|N]
  *
  * With --data-dir a dir this benchmark prepared before (shop imported, models trained) is reused;
  * otherwise the shop is built in a fresh dir under the system temp dir, removed at the end
@@ -67,6 +68,8 @@ const RECALL_QUERIES = Number(arg('--recall-queries', '2000'));
 const PORT = Number(arg('--port', '18090'));
 const DATA_DIR = arg('--data-dir', '');
 const CPU_PROF = arg('--cpu-prof', '');
+/** Serving processes (`kindred serve --workers`): 'auto' is one per core. */
+const WORKERS = arg('--workers', 'auto');
 const MODELS = arg('--models', 'popularity,trending,item-knn,als').split(',');
 const PERSONAL = 'als';
 const K = 10;
@@ -150,9 +153,11 @@ async function startServer(dir: string): Promise<{ server: ServerProcess; second
     flags.push('--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF));
   }
   const t = performance.now();
-  const server = await startNodeServer(['serve', '--data-dir', dir], PORT, flags, {
+  const server = await startNodeServer(['serve', '--data-dir', dir, '--workers', WORKERS], PORT, flags, {
     path: '/ready',
     timeoutMs: 600_000,
+    // Printed once every worker listens.
+    output: 'Kindred is listening',
   });
   return { server, seconds: (performance.now() - t) / 1000 };
 }

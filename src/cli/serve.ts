@@ -1,5 +1,12 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { buildApp } from '../server/app.js';
+import { openStore } from '../store/open-store.js';
+import { startPrimary } from '../serving/cluster/primary.js';
+import { workerNumber } from '../serving/cluster/messages.js';
+import { joinCluster, reportReady } from '../serving/cluster/worker.js';
+import type { KindredConfig } from '../config.js';
 import type { Engine } from '../serving/engine.js';
 import { configFrom, openEngine, positiveInt, withStoreOptions, type StoreFlags } from './common.js';
 
@@ -48,6 +55,10 @@ export function serveCommand(): Command {
     .option('--log-level <level>', 'silent, error, warn, info, debug (env KINDRED_LOG_LEVEL)')
     .option('--train', 'train the models from the store before serving')
     .option(
+      '--workers <n>',
+      "serving processes sharing the port (env KINDRED_WORKERS; 'auto': one per core; default 1)",
+    )
+    .option(
       '--retrain-every <minutes>',
       'retrain on a schedule, every so many minutes',
       positiveNumber('--retrain-every'),
@@ -58,11 +69,24 @@ export function serveCommand(): Command {
       positiveInt('--retrain-after-events'),
     )
     .action(
-      async (flags: StoreFlags & { train?: boolean; retrainEvery?: number; retrainAfterEvents?: number }) => {
+      async (
+        flags: StoreFlags & {
+          train?: boolean;
+          retrainEvery?: number;
+          retrainAfterEvents?: number;
+          workers?: string;
+        },
+      ) => {
         const config = configFrom(flags);
+        const workers = workerCount(flags.workers ?? process.env.KINDRED_WORKERS);
+        if (workers > 1 && cluster.isPrimary) return runPrimary(config, workers, flags.train === true);
+        const worker = workerNumber();
         const engine = await openEngine(config);
-        if (flags.train) await engine.train({ progress: (m) => console.log(m) });
-        if (flags.retrainEvery !== undefined || flags.retrainAfterEvents !== undefined)
+        if (worker !== null) joinCluster(engine);
+        if (flags.train && worker === null) await engine.train({ progress: (m) => console.log(m) });
+        // One worker runs the schedule; the others load what it trains.
+        const schedules = worker === null || worker === 1;
+        if (schedules && (flags.retrainEvery !== undefined || flags.retrainAfterEvents !== undefined))
           engine.scheduleRetraining(
             {
               intervalMs: flags.retrainEvery !== undefined ? flags.retrainEvery * 60_000 : undefined,
@@ -71,6 +95,7 @@ export function serveCommand(): Command {
             (m) => console.log(m),
           );
         const server = await startServer(engine, config.host, config.port, config.logLevel);
+        if (worker !== null) return reportReady(server.url);
         const models = engine.service.loadedModels().map((m) => m.info.name);
         console.log(`Kindred is listening on ${server.url} (store: ${engine.store.kind})`);
         console.log(`  API docs: ${server.url}/docs`);
@@ -81,4 +106,42 @@ export function serveCommand(): Command {
         );
       },
     );
+}
+
+/** `--workers`: a positive integer, or 'auto' for one per core; absent means one. */
+export function workerCount(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  if (raw === 'auto') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`--workers must be 'auto' or an integer 1..64, got '${raw}'`);
+  return n;
+}
+
+/**
+ * The primary of a multi-process server: brings the store's schema up to date (and trains, when
+ * asked) once, then forks the workers and waits for them to listen.
+ */
+async function runPrimary(config: KindredConfig, workers: number, train: boolean): Promise<void> {
+  if (train) {
+    const engine = await openEngine(config);
+    await engine.train({ progress: (m) => console.log(m) });
+    await engine.close();
+  } else {
+    await (await openStore(config.store)).close();
+  }
+  const running = startPrimary({ workers });
+  const onSignal = () => {
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const url = await running.ready;
+  console.log(
+    `Kindred is listening on ${url} with ${workers} worker processes (store: ${config.store.kind})`,
+  );
+  console.log(`  API docs: ${url}/docs`);
 }

@@ -60,6 +60,7 @@ export class Metrics {
   /** The registry behind `metricsText()`; register extra metrics here. */
   readonly registry: Registry;
   private readonly now: () => number;
+  private textSource: (() => Promise<string>) | null = null;
   private models: () => readonly ModelTrainedAt[];
   private readonly guards: Record<'placement' | 'route' | 'type' | 'source' | 'cache', LabelGuard>;
 
@@ -157,6 +158,7 @@ export class Metrics {
       help: 'Shown / proposed candidates per source since the process started',
       labelNames: ['source'],
       registers,
+      aggregator: 'average',
       collect() {
         for (const [source, proposed] of proposedBySource) {
           if (proposed > 0) this.set({ source }, (shownBySource.get(source) ?? 0) / proposed);
@@ -175,6 +177,7 @@ export class Metrics {
       help: 'Hits / look-ups per cache since the process started',
       labelNames: ['cache'],
       registers,
+      aggregator: 'average',
       collect() {
         for (const [cache, t] of cacheTotals) {
           const n = t.hits + t.misses;
@@ -189,6 +192,7 @@ export class Metrics {
       help: 'Seconds since the serving model was trained',
       labelNames: ['model'],
       registers,
+      aggregator: 'max',
       collect() {
         this.reset();
         const t = now();
@@ -200,12 +204,14 @@ export class Metrics {
       help: 'Latest value of each drift check (PSI, relative CTR drop, concentration change)',
       labelNames: ['check'],
       registers,
+      aggregator: 'max',
     });
     this.driftStatus = new Gauge({
       name: `${prefix}drift_status`,
       help: 'Latest status of each drift check: 0 ok, 1 warn, 2 alert',
       labelNames: ['check'],
       registers,
+      aggregator: 'max',
     });
   }
 
@@ -305,8 +311,16 @@ export class Metrics {
     return this.registry.contentType;
   }
 
+  /**
+   * Answers `metricsText()` from elsewhere from now on, e.g. with the metrics of every worker of a
+   * multi-process server summed.
+   */
+  serveTextFrom(source: () => Promise<string>): void {
+    this.textSource = source;
+  }
+
   /** Every metric in the Prometheus text exposition format. */
   metricsText(): Promise<string> {
-    return this.registry.metrics();
+    return this.textSource ? this.textSource() : this.registry.metrics();
   }
 }

@@ -16,6 +16,7 @@ import { RetrainScheduler, type RetrainPolicy } from './retrain-scheduler.js';
 import { trainInChildProcess } from './train-process.js';
 import { StoreRecommendationLog } from './store-recommendation-log.js';
 import { RecommendationService } from './recommendation-service.js';
+import type { ChangeBus, EngineChange, ObservedEvent } from './cluster/changes.js';
 
 export interface TrainRequest {
   models?: string[];
@@ -46,6 +47,10 @@ export class Engine {
   readonly drift: DriftMonitor;
   private training = false;
   private scheduler: RetrainScheduler | null = null;
+  /** Other serving processes of the same deployment, when there are any. */
+  private bus: ChangeBus | null = null;
+  /** The artifact each loaded family was read from. */
+  private readonly servingFiles = new Map<string, string>();
 
   constructor(
     readonly store: Store,
@@ -91,19 +96,112 @@ export class Engine {
     const names = [...DEFAULT_MODELS, ...modelNames().filter((n) => !DEFAULT_MODELS.includes(n))];
     for (const name of names) {
       const file = this.registry.servingPath(name);
-      if (file) models.push(loadModel(file));
+      if (file) models.push(this.loadFile(name, loadModel(file), file));
     }
-    if (models.length > 0) await this.swapIn(models);
+    if (models.length > 0) await this.swapIn(models, false);
+  }
+
+  private loadFile(name: string, model: Recommender, file: string): Recommender {
+    this.servingFiles.set(name, file);
+    return model;
+  }
+
+  /**
+   * Joins the other serving processes of a deployment: changes made here are published to them,
+   * and theirs are applied here.
+   */
+  attachBus(bus: ChangeBus): void {
+    this.bus = bus;
+    bus.subscribe((change) => this.apply(change));
+  }
+
+  /**
+   * Tells the other serving processes, if any, about a change made here; resolves once they
+   * applied it, so that the next request to any of them sees it.
+   */
+  announce(change: EngineChange): Promise<void> {
+    return this.bus ? this.bus.publish(change) : Promise.resolve();
+  }
+
+  /** Whether other serving processes hear of changes made here. */
+  get clustered(): boolean {
+    return this.bus !== null;
+  }
+
+  /**
+   * Tells the other serving processes about acknowledged events: counted towards their retraining
+   * schedule and observed by their exploration and context popularity (only the device of the
+   * context travels).
+   */
+  announceEvents(inserted: number, events: readonly ObservedEvent[]): void {
+    if (!this.bus || events.length === 0) return;
+    // Not awaited: these only feed statistics.
+    void this.bus.publish({
+      kind: 'events',
+      inserted,
+      events: events.map((e) => {
+        const device = e.context?.device;
+        return {
+          itemId: e.itemId,
+          type: e.type,
+          timestamp: e.timestamp,
+          context: typeof device === 'string' ? { device } : null,
+        };
+      }),
+    });
+  }
+
+  /** Applies a change another serving process made, without announcing it again. */
+  async apply(change: EngineChange): Promise<void> {
+    switch (change.kind) {
+      case 'models':
+        return this.reloadServing();
+      case 'items':
+        for (const id of change.ids) {
+          const item = await this.store.getItem(id);
+          this.service.itemChanged(id, item?.available ?? false);
+        }
+        return this.pipelines.itemsWritten(change.ids);
+      case 'events':
+        this.scheduler?.eventsAcknowledged(change.inserted);
+        this.pipelines.observeEvents(change.events);
+        return;
+      case 'event-types':
+        return this.service.refreshEventTypes();
+      case 'rules':
+        return this.pipelines.refreshRules();
+      case 'knowledge':
+        return this.pipelines.knowledgeChanged();
+      case 'settings':
+        return this.pipelines.settingsChanged();
+      case 'rankers':
+        return this.pipelines.reloadRankers();
+    }
+  }
+
+  /** Serves, for every family, the version the registry says serves, where it is not loaded yet. */
+  private async reloadServing(): Promise<void> {
+    const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
+    let changed = false;
+    for (const name of new Set([...DEFAULT_MODELS, ...modelNames()])) {
+      const file = this.registry.servingPath(name);
+      if (!file || this.servingFiles.get(name) === file) continue;
+      byName.set(name, this.loadFile(name, await loadModelAsync(file), file));
+      changed = true;
+    }
+    if (changed) await this.swapIn([...byName.values()], false);
   }
 
   /** Serves a given version of a family from now on (kept across restarts). */
   async promote(name: string, version: string): Promise<void> {
-    await this.swapOne(loadModel(this.registry.promote(name, version)));
+    const file = this.registry.promote(name, version);
+    await this.swapOne(this.loadFile(name, loadModel(file), file));
   }
 
   /** Serves the version before the one serving now. */
   async rollback(name: string): Promise<string> {
-    await this.swapOne(loadModel(this.registry.rollback(name)));
+    const file = this.registry.rollback(name);
+    await this.swapOne(this.loadFile(name, loadModel(file), file));
     return this.registry.servingVersion(name) as string;
   }
 
@@ -131,7 +229,7 @@ export class Engine {
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
       for (const name of models) {
         const file = this.registry.servingPath(name);
-        if (file) byName.set(name, await loadModelAsync(file));
+        if (file) byName.set(name, this.loadFile(name, await loadModelAsync(file), file));
       }
       await this.swapIn([...byName.values()]);
     } finally {
@@ -166,10 +264,14 @@ export class Engine {
     this.scheduler?.eventsAcknowledged(n);
   }
 
-  /** Serves these models from now on, in the direct service and in the pipeline. */
-  private async swapIn(models: Recommender[]): Promise<void> {
+  /**
+   * Serves these models from now on, in the direct service and in the pipeline, and (unless the
+   * swap follows another process's change) tells the other serving processes.
+   */
+  private async swapIn(models: Recommender[], announce = true): Promise<void> {
     await this.service.swap(models);
     await this.pipelines.rebuild(models);
+    if (announce) await this.announce({ kind: 'models' });
   }
 
   async train(request: TrainRequest = {}): Promise<Recommender[]> {
@@ -196,8 +298,9 @@ export class Engine {
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
       for (const m of result.models) {
         // A family pinned to an earlier version keeps serving it; the new version waits in the registry.
-        if (this.registry.servingPath(m.info.name) === result.paths[result.models.indexOf(m)])
-          byName.set(m.info.name, m);
+        const file = result.paths[result.models.indexOf(m)];
+        if (this.registry.servingPath(m.info.name) === file)
+          byName.set(m.info.name, this.loadFile(m.info.name, m, file));
         else
           request.progress?.(
             `${m.info.name}: a promoted version is pinned; the new version is registered, not served`,
@@ -220,7 +323,7 @@ export class Engine {
           'NOT_READY',
           `model '${name}' has no trained version: run kindred train --models ${name}`,
         );
-      byName.set(name, loadModel(file));
+      byName.set(name, this.loadFile(name, loadModel(file), file));
     }
     await this.swapIn([...byName.values()]);
   }

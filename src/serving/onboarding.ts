@@ -5,6 +5,7 @@
  * reads the user's live history and attributes on every request, so the very next
  * recommendation already builds on the picks.
  */
+import type { EngineChange } from './cluster/changes.js';
 import { ValidationError, type FieldError } from '../domain/errors.js';
 import type { EventInput, EventType, Item, JsonObject } from '../domain/types.js';
 import type { Recommender } from '../models/model.js';
@@ -34,6 +35,8 @@ export interface OnboardingEngine {
     refreshEventTypes(): Promise<void>;
     loadedModels(): readonly Recommender[];
   };
+  /** Tells the other serving processes, if any, about a change made here. */
+  announce?(change: EngineChange): Promise<void>;
 }
 
 export interface OnboardingChoices {
@@ -193,6 +196,7 @@ export class OnboardingService {
     if (types.some((t) => t.name === this.eventType.name)) return;
     await this.engine.store.upsertEventType(this.eventType);
     await this.engine.service.refreshEventTypes();
+    await this.engine.announce?.({ kind: 'event-types' });
   }
 
   /** Categories and items by popularity; rebuilt when the popularity model or the item count changes. */

@@ -46,6 +46,7 @@ import { ExplorationSource } from '../pipeline/sources/exploration-source.js';
 import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
+import type { ObservedEvent } from './cluster/changes.js';
 
 /** Lets pending requests run between the steps of building a new snapshot. */
 function yieldToRequests(): Promise<void> {
@@ -338,14 +339,7 @@ export class PipelineService {
   }
 
   /** Acknowledged events: impressions and clicks for the exploration slot; context popularity. */
-  observeEvents(
-    events: readonly {
-      itemId: string;
-      type: string;
-      timestamp: number;
-      context: Readonly<Record<string, unknown>> | null;
-    }[],
-  ): void {
+  observeEvents(events: readonly ObservedEvent[]): void {
     const x = this.exploration;
     const c = this.catalog;
     if (!c) return;
@@ -390,6 +384,14 @@ export class PipelineService {
     await this.ensureContextPopularity(all);
     this.assemble();
     return settings;
+  }
+
+  /** Applies settings another process wrote to the settings file. */
+  async settingsChanged(): Promise<void> {
+    const all = readPlacementSettings(this.settingsFile);
+    await this.ensureSegments(all);
+    await this.ensureContextPopularity(all);
+    this.assemble();
   }
 
   /** Re-reads and compiles the rules of every placement that has any. */

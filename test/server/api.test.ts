@@ -61,7 +61,7 @@ afterAll(async () => {
 
 describe('before any model is trained', () => {
   it('is alive but not ready, and /recommend says why', async () => {
-    expect((await app.inject('/health')).json()).toEqual({ status: 'ok' });
+    expect((await app.inject('/health')).json()).toEqual({ status: 'ok', pid: process.pid, worker: null });
     const ready = await app.inject('/ready');
     expect(ready.statusCode).toBe(503);
     const rec = await app.inject('/recommend/u1');

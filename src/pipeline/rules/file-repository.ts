@@ -1,9 +1,10 @@
 /**
- * Rule sets in one JSON file. The file is read once, on first use; every append rewrites it
+ * Rule sets in one JSON file. The file is read on first use and again whenever it changed on
+ * disk (another serving process of the same deployment wrote it); every append rewrites it
  * atomically (temporary file, fsync, rename), so a crash leaves either the old or the new
- * history, never a torn one. One process should own the file.
+ * history, never a torn one.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import {
   RuleSetHistory,
@@ -27,11 +28,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 export class FileRuleRepository implements RuleRepository {
   private loaded: RuleSetHistory | undefined;
+  /** Identity of the file version `loaded` was read from (inode, mtime, size), '' when absent. */
+  private loadedFrom = '';
 
   constructor(readonly file: string) {}
 
+  private fileVersion(): string {
+    const st = statSync(this.file, { throwIfNoEntry: false });
+    return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : '';
+  }
+
   private state(): RuleSetHistory {
-    if (this.loaded !== undefined) return this.loaded;
+    const version = this.fileVersion();
+    if (this.loaded !== undefined && version === this.loadedFrom) return this.loaded;
+    this.loadedFrom = version;
     const history = new RuleSetHistory();
     let text: string | undefined;
     try {
@@ -82,6 +92,7 @@ export class FileRuleRepository implements RuleRepository {
     const body: RuleFile = { format: FORMAT, formatVersion: FORMAT_VERSION, placements: history.snapshot() };
     try {
       writeFileAtomic(this.file, JSON.stringify(body, null, 2) + '\n');
+      this.loadedFrom = this.fileVersion();
     } catch (err) {
       undo();
       throw err;

@@ -66,6 +66,7 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       };
       await store.upsertEventType(t);
       await service.refreshEventTypes();
+      await engine.announce({ kind: 'event-types' });
       return t;
     },
   );
@@ -84,6 +85,7 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       if (!(await store.deleteEventType(req.params.name)))
         throw new NotFoundError('event type', req.params.name);
       await service.refreshEventTypes();
+      await engine.announce({ kind: 'event-types' });
       return { deleted: true };
     },
   );

@@ -36,6 +36,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { e
       if (result.duplicates > 0) engine.metrics.eventsDuplicate(result.duplicates);
       engine.drift.observeEvents(valid);
       engine.pipelines.observeEvents(valid);
+      engine.announceEvents(result.inserted, valid);
       return batchResult(rows.length, valid.length, result.inserted, result.duplicates, errors);
     },
   );

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { workerNumber } from '../../serving/cluster/messages.js';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from './deps.js';
 
@@ -9,10 +10,18 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       schema: {
         tags: ['ops'],
         summary: 'Liveness: the process answers',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            pid: Type.Integer({ description: 'The serving process that answered' }),
+            worker: Type.Union([Type.Integer(), Type.Null()], {
+              description: 'Its worker number in a multi-process server (serve --workers), else null',
+            }),
+          }),
+        },
       },
     },
-    async () => ({ status: 'ok' as const }),
+    async () => ({ status: 'ok' as const, pid: process.pid, worker: workerNumber() }),
   );
 
   app.get(

@@ -29,6 +29,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
     const written = valid.length > 0 ? await store.upsertItems(valid) : 0;
     for (const it of valid) service.itemChanged(it.id, it.available ?? true);
     await engine.pipelines.itemsWritten(valid.map((it) => it.id));
+    if (valid.length > 0) await engine.announce({ kind: 'items', ids: valid.map((it) => it.id) });
     return { valid: valid.length, written, errors };
   }
 
@@ -150,6 +151,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { en
       if (!result.deleted) throw new NotFoundError('item', req.params.id);
       service.itemChanged(req.params.id, false);
       await engine.pipelines.itemsWritten([req.params.id]);
+      await engine.announce({ kind: 'items', ids: [req.params.id] });
       return result;
     },
   );

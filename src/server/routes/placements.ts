@@ -62,7 +62,11 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
         response: { 200: Type.Record(Type.String(), Type.Unknown()), 400: ErrorBody },
       },
     },
-    async (req) => engine.pipelines.setPlacementSettings(req.params.placement, req.body),
+    async (req) => {
+      const settings = await engine.pipelines.setPlacementSettings(req.params.placement, req.body);
+      await engine.announce({ kind: 'settings' });
+      return settings;
+    },
   );
 
   versionedSetRoutes(app, {
@@ -73,7 +77,10 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     // A rule sent to a placement's URL belongs to it and is on unless it says otherwise.
     defaults: (placement) => ({ placement, enabled: true }),
     sets: engine.pipelines.rules,
-    applied: () => engine.pipelines.refreshRules(),
+    applied: async () => {
+      await engine.pipelines.refreshRules();
+      await engine.announce({ kind: 'rules' });
+    },
   });
   versionedSetRoutes(app, {
     path: 'knowledge',
@@ -82,7 +89,10 @@ export const placementRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       'Each rule: { id, when?: <expression over user and context>, recommend?: { items?, where?, limit? }, reason: <text, may interpolate {user.x} or {item.title}>, constraints?: <expression over item and user>, priority?, enabled? }. See docs/knowledge.md.',
     defaults: () => ({}),
     sets: engine.pipelines.knowledge,
-    applied: () => engine.pipelines.knowledgeChanged(),
+    applied: async () => {
+      await engine.pipelines.knowledgeChanged();
+      await engine.announce({ kind: 'knowledge' });
+    },
   });
 };
 

@@ -48,6 +48,7 @@ export const rankerRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       });
       saveRankerModel(defaultRankerModelPath(engine.modelsDir, placement), model);
       engine.pipelines.reloadRankers();
+      await engine.announce({ kind: 'rankers' });
       const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
       return {
         objective,

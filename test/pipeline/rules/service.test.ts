@@ -151,6 +151,19 @@ describe('FileRuleRepository', () => {
     expect((await new FileRuleRepository(file).latest('home'))?.version).toBe(3);
   });
 
+  it('sees what another process wrote to the same file, and builds on it', async () => {
+    const file = path.join(mkdtempSync(path.join(dir, 'h-')), 'rules.json');
+    const mine = new RuleService(new FileRuleRepository(file), { clock: clock() });
+    const theirs = new RuleService(new FileRuleRepository(file), { clock: clock() });
+    await mine.replace('home', [boost]);
+    expect((await theirs.latest('home'))?.version).toBe(1);
+    await theirs.replace('home', [boost, filter]);
+    expect((await mine.latest('home'))?.rules).toEqual([boost, filter]);
+    // A write after the other's builds on it instead of overwriting it.
+    expect((await mine.replace('home', [filter])).version).toBe(3);
+    expect((await theirs.history('home')).map((h) => h.version)).toEqual([1, 2, 3]);
+  });
+
   it('refuses a file that is not a rules file', async () => {
     const file = path.join(mkdtempSync(path.join(dir, 'g-')), 'rules.json');
     writeFileSync(file, '{"hello": 1}');
