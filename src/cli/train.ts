@@ -11,11 +11,13 @@ export function trainCommand(): Command {
       collectParam,
     )
     .option('--ignore-saved-settings', 'train with the defaults, not the settings a search saved')
+    .option('--evaluate', "also measure each model on every user's latest interaction (kept in the registry)")
     .action(
       async (
         flags: StoreFlags & {
           models?: string;
           ignoreSavedSettings?: boolean;
+          evaluate?: boolean;
           param?: Record<string, Record<string, number | string | boolean>>;
         },
       ) => {
@@ -29,6 +31,7 @@ export function trainCommand(): Command {
             models,
             params: flags.param,
             ignoreSavedSettings: flags.ignoreSavedSettings,
+            evaluate: flags.evaluate,
             progress: (m) => console.log(m),
           });
           for (const m of trained) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ModelRegistry } from '../models/model-registry.js';
 import { DriftMonitor } from '../monitoring/drift.js';
 import { Metrics } from '../monitoring/metrics.js';
-import { loadModelAsync, modelNames } from '../models/registry.js';
+import { loadModelAsync, modelFamily, modelNames } from '../models/registry.js';
 import { PipelineService } from './pipeline-service.js';
 import type { KindredConfig } from '../config.js';
 import { RetrainScheduler, type RetrainPolicy } from './retrain-scheduler.js';
@@ -17,6 +17,11 @@ import { trainInChildProcess } from './train-process.js';
 import { StoreRecommendationLog } from './store-recommendation-log.js';
 import { RecommendationService } from './recommendation-service.js';
 import type { ChangeBus, EngineChange, ObservedEvent } from './cluster/changes.js';
+import {
+  driftReferencePath,
+  loadDriftReference,
+  saveDriftReference,
+} from '../monitoring/drift-reference-file.js';
 
 export interface TrainRequest {
   models?: string[];
@@ -99,6 +104,18 @@ export class Engine {
       if (file) models.push(this.loadFile(name, loadModel(file), file));
     }
     if (models.length > 0) await this.swapIn(models, false);
+    this.loadDriftReference();
+  }
+
+  /** Takes the drift reference the latest training saved, when there is one. */
+  private loadDriftReference(): void {
+    const file = driftReferencePath(this.modelsDir);
+    try {
+      const ref = loadDriftReference(file);
+      if (ref) this.drift.setReference(ref);
+    } catch (err) {
+      console.error(`drift reference not loaded from ${file}: ${(err as Error).message}`);
+    }
   }
 
   private loadFile(name: string, model: Recommender, file: string): Recommender {
@@ -155,7 +172,8 @@ export class Engine {
   async apply(change: EngineChange): Promise<void> {
     switch (change.kind) {
       case 'models':
-        return this.reloadServing();
+        await this.reloadServing();
+        return this.loadDriftReference();
       case 'items':
         for (const id of change.ids) {
           const item = await this.store.getItem(id);
@@ -225,12 +243,14 @@ export class Engine {
     this.training = true;
     try {
       const models = request.models && request.models.length > 0 ? request.models : DEFAULT_MODELS;
-      await trainInChildProcess(this.config, models, request.progress);
+      for (const m of models) modelFamily(m); // an unknown name is a 400, not a failed child
+      await trainInChildProcess(this.config, models, request.progress, { evaluate: request.evaluate });
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
       for (const name of models) {
         const file = this.registry.servingPath(name);
         if (file) byName.set(name, this.loadFile(name, await loadModelAsync(file), file));
       }
+      this.loadDriftReference();
       await this.swapIn([...byName.values()]);
     } finally {
       this.training = false;
@@ -294,7 +314,12 @@ export class Engine {
       const positive = [...this.service.getEventTypes().values()]
         .filter((t) => t.weight > 0)
         .map((t) => t.name);
-      this.drift.setReferenceFromInteractions(result.data, { interactionTypes: positive });
+      const reference = this.drift.setReferenceFromInteractions(result.data, { interactionTypes: positive });
+      try {
+        saveDriftReference(driftReferencePath(this.modelsDir), reference);
+      } catch (err) {
+        console.error(`drift reference not saved: ${(err as Error).message}`);
+      }
       const byName = new Map(this.service.loadedModels().map((m) => [m.info.name, m]));
       for (const m of result.models) {
         // A family pinned to an earlier version keeps serving it; the new version waits in the registry.

@@ -27,9 +27,11 @@ export function trainInChildProcess(
   config: KindredConfig,
   models: readonly string[],
   log: (line: string) => void = () => undefined,
+  options: { evaluate?: boolean } = {},
 ): Promise<void> {
   const args = [...cliCommand(), 'train', ...storeFlags(config)];
   if (models.length > 0) args.push('--models', models.join(','));
+  if (options.evaluate) args.push('--evaluate');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

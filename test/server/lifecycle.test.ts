@@ -225,4 +225,65 @@ describe('training in a child process', () => {
       rmSync(childDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('POST /models/train on a configured server trains in a child process, evaluates, and carries the drift reference', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    const { buildApp } = await import('../../src/server/app.js');
+    const childDir = mkdtempSync(path.join(tmpdir(), 'kindred-child-api-'));
+    try {
+      const config = loadConfig({ dataDir: childDir });
+      const store = new SqliteStore(path.join(childDir, 'kindred.db'));
+      await store.init();
+      const served = new Engine(store, config.modelsDir, config);
+      await served.start();
+      expect(served.drift.hasReference()).toBe(false);
+      await store.insertEvents(
+        Array.from({ length: 80 }, (_, j) => ({
+          userId: `u${j % 12}`,
+          itemId: `i${(j * 5) % 9}`,
+          type: 'purchase',
+          value: null,
+          timestamp: 1_700_000_000_000 + j,
+          sessionId: null,
+          context: null,
+          clientEventId: null,
+        })),
+      );
+      const api = await buildApp({ engine: served });
+      const unknown = await api.inject({
+        method: 'POST',
+        url: '/models/train',
+        payload: { models: ['nope'] },
+      });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json<{ error: { message: string } }>().error.message).toContain("unknown model 'nope'");
+      const res = await api.inject({
+        method: 'POST',
+        url: '/models/train',
+        payload: { models: ['popularity', 'item-knn'], evaluate: true },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(
+        res
+          .json<{ models: { name: string }[] }>()
+          .models.map((m) => m.name)
+          .sort(),
+      ).toEqual(['item-knn', 'popularity']);
+      // The child measured the models and the parent sees it in the registry.
+      const [version] = served.registry.versions('item-knn');
+      expect(Object.keys(version.metrics).length).toBeGreaterThan(0);
+      // The reference the child saved is what drift is checked against here, and after a restart.
+      expect(served.drift.hasReference()).toBe(true);
+      await api.close();
+      await served.close();
+      const again = new SqliteStore(path.join(childDir, 'kindred.db'));
+      await again.init();
+      const restarted = new Engine(again, config.modelsDir, config);
+      await restarted.start();
+      expect(restarted.drift.hasReference()).toBe(true);
+      await restarted.close();
+    } finally {
+      rmSync(childDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

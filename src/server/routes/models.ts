@@ -52,7 +52,9 @@ export const modelRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { e
       },
     },
     async (req) => {
-      await engine.train({ models: req.body?.models, evaluate: req.body?.evaluate });
+      const request = { models: req.body?.models, evaluate: req.body?.evaluate };
+      // A server opened from its configuration trains in a child process: serving never waits on the fit.
+      await (engine.config ? engine.trainDetached(request) : engine.train(request));
       return { models: infos() };
     },
   );
