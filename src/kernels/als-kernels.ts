@@ -14,9 +14,9 @@
  *
  * Factor matrices are row-major Float32Arrays with a row stride ≥ k (padding stays zero).
  * Each row's result depends only on its own inputs, so any partition of the rows over threads
- * gives bitwise-identical factors. This module imports nothing from the project.
+ * gives bitwise-identical factors.
  */
-import { choleskyInPlace, choleskySolveInPlace } from './dense.js';
+import { choleskyFourRows, choleskySolveFourRows } from './cholesky-blocked.js';
 
 /** The rows being solved, as CSR with the extra confidence of every stored pair. */
 export interface AlsRows {
@@ -148,6 +148,10 @@ export function exactRows(h: AlsHalfStep, from: number, to: number, s: AlsScratc
  * `uniformExtra` for every entry when `extra` is null) into `s.a`
  * (Cholesky-factored on return, lower triangle) and its solution into `s.x`. Returns false
  * when the system is not positive definite (λ = 0 with too few entries); `s.x` is then zero.
+ *
+ * The rank-one terms are added four entries at a time and the factorisation runs four rows at
+ * a time; every element still sums its terms in entry order, so the result is bitwise the one
+ * of adding the entries one by one and factorising row by row.
  */
 export function solveExact(
   indices: Int32Array,
@@ -165,25 +169,85 @@ export function solveExact(
   const x = s.x;
   a.set(gram.subarray(0, k * k));
   x.fill(0);
+  // Right-hand side: Σ (1 + e)·f_i.
   for (let q = start; q < end; q++) {
     const fo = indices[q] * stride;
-    const e = extra ? extra[q] : uniformExtra;
-    const c = 1 + e;
-    for (let i = 0; i < k; i++) {
-      const yi = fixed[fo + i];
-      x[i] += c * yi;
-      if (e === 0) continue;
-      const w = e * yi;
-      const ai = i * k;
-      for (let j = 0; j <= i; j++) a[ai + j] += w * fixed[fo + j];
-    }
+    const c = 1 + (extra ? extra[q] : uniformExtra);
+    for (let i = 0; i < k; i++) x[i] += c * fixed[fo + i];
   }
-  if (!choleskyInPlace(a, k)) {
+  // Lower triangle of Σ e·f_i·f_iᵀ, entries with e = 0 left out, four at a time.
+  let pending = 0;
+  let o0 = 0;
+  let o1 = 0;
+  let o2 = 0;
+  let e0 = 0;
+  let e1 = 0;
+  let e2 = 0;
+  for (let q = start; q < end; q++) {
+    const e = extra ? extra[q] : uniformExtra;
+    if (e === 0) continue;
+    const fo = indices[q] * stride;
+    if (pending === 0) {
+      o0 = fo;
+      e0 = e;
+    } else if (pending === 1) {
+      o1 = fo;
+      e1 = e;
+    } else if (pending === 2) {
+      o2 = fo;
+      e2 = e;
+    } else {
+      addOuterLower4(a, k, fixed, o0, e0, o1, e1, o2, e2, fo, e);
+      pending = 0;
+      continue;
+    }
+    pending++;
+  }
+  if (pending > 0) addOuterLower(a, k, fixed, o0, e0);
+  if (pending > 1) addOuterLower(a, k, fixed, o1, e1);
+  if (pending > 2) addOuterLower(a, k, fixed, o2, e2);
+  if (!choleskyFourRows(a, k)) {
     x.fill(0);
     return false;
   }
-  choleskySolveInPlace(a, k, x);
+  choleskySolveFourRows(a, k, x);
   return true;
+}
+
+/** a += e·f·fᵀ (lower triangle) for the k floats of `fixed` at `o`. */
+function addOuterLower(a: Float64Array, k: number, fixed: Float32Array, o: number, e: number): void {
+  for (let i = 0; i < k; i++) {
+    const w = e * fixed[o + i];
+    const ai = i * k;
+    for (let j = 0; j <= i; j++) a[ai + j] += w * fixed[o + j];
+  }
+}
+
+/** Four addOuterLower calls in one pass over `a`, each element summing the terms in argument order. */
+function addOuterLower4(
+  a: Float64Array,
+  k: number,
+  fixed: Float32Array,
+  o0: number,
+  e0: number,
+  o1: number,
+  e1: number,
+  o2: number,
+  e2: number,
+  o3: number,
+  e3: number,
+): void {
+  for (let i = 0; i < k; i++) {
+    const w0 = e0 * fixed[o0 + i];
+    const w1 = e1 * fixed[o1 + i];
+    const w2 = e2 * fixed[o2 + i];
+    const w3 = e3 * fixed[o3 + i];
+    const ai = i * k;
+    for (let j = 0; j <= i; j++) {
+      a[ai + j] =
+        a[ai + j] + w0 * fixed[o0 + j] + w1 * fixed[o1 + j] + w2 * fixed[o2 + j] + w3 * fixed[o3 + j];
+    }
+  }
 }
 
 /**

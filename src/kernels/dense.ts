@@ -5,6 +5,8 @@
  * a time so that every load of the shared row feeds four accumulators.
  */
 
+import { choleskyFourRows } from './cholesky-blocked.js';
+
 export type DenseMatrix = Float64Array | Float32Array;
 
 /**
@@ -67,70 +69,6 @@ export function solveSpdInPlace(a: DenseMatrix, b: Float64Array | Float32Array, 
 }
 
 /**
- * Blocked Cholesky for large matrices (same contract as `choleskyInPlace`, row stride n):
- * rows are processed four at a time, so each earlier row is read once per block of four.
- */
-function choleskyBlocked(a: DenseMatrix, n: number): boolean {
-  let i0 = 0;
-  for (; i0 + 4 <= n; i0 += 4) {
-    const r0 = i0 * n;
-    const r1 = r0 + n;
-    const r2 = r1 + n;
-    const r3 = r2 + n;
-    // Columns j < i0: the four rows against every earlier row j.
-    for (let j = 0; j < i0; j++) {
-      const rj = j * n;
-      let s0 = a[r0 + j];
-      let s1 = a[r1 + j];
-      let s2 = a[r2 + j];
-      let s3 = a[r3 + j];
-      for (let p = 0; p < j; p++) {
-        const v = a[rj + p];
-        s0 -= a[r0 + p] * v;
-        s1 -= a[r1 + p] * v;
-        s2 -= a[r2 + p] * v;
-        s3 -= a[r3 + p] * v;
-      }
-      const d = a[rj + j];
-      a[r0 + j] = s0 / d;
-      a[r1 + j] = s1 / d;
-      a[r2 + j] = s2 / d;
-      a[r3 + j] = s3 / d;
-    }
-    // The 4×4 diagonal block.
-    for (let i = i0; i < i0 + 4; i++) {
-      const ri = i * n;
-      for (let j = i0; j <= i; j++) {
-        const rj = j * n;
-        let s = a[ri + j];
-        for (let p = 0; p < j; p++) s -= a[ri + p] * a[rj + p];
-        if (j < i) {
-          a[ri + j] = s / a[rj + j];
-        } else {
-          if (!(s > 0)) return false;
-          a[ri + i] = Math.sqrt(s);
-        }
-      }
-    }
-  }
-  for (let i = i0; i < n; i++) {
-    const ri = i * n;
-    for (let j = 0; j <= i; j++) {
-      const rj = j * n;
-      let s = a[ri + j];
-      for (let p = 0; p < j; p++) s -= a[ri + p] * a[rj + p];
-      if (j < i) {
-        a[ri + j] = s / a[rj + j];
-      } else {
-        if (!(s > 0)) return false;
-        a[ri + i] = Math.sqrt(s);
-      }
-    }
-  }
-  return true;
-}
-
-/**
  * Inverse of a symmetric positive definite n×n matrix (row-major, full storage) in place; on
  * return both triangles hold the inverse. Only the lower triangle of the input is read.
  * Returns false when the matrix is not positive definite (contents then undefined).
@@ -143,7 +81,7 @@ function choleskyBlocked(a: DenseMatrix, n: number): boolean {
  *    then mirrored.
  */
 export function spdInverseInPlace(a: DenseMatrix, n: number): boolean {
-  if (!choleskyBlocked(a, n)) return false;
+  if (!choleskyFourRows(a, n)) return false;
   const diag = new Float64Array(n); // L[i][i]
   const inv = new Float64Array(n); // W[i][i] = 1 / L[i][i]
   for (let i = 0; i < n; i++) {

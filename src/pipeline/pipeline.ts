@@ -4,10 +4,12 @@
  */
 import { applyRules, type CompiledRule, type ScoredCandidate } from './rules/index.js';
 import type { Catalog } from './catalog.js';
+import { BestSlots } from './best-slots.js';
 import { CandidateBuffer } from './candidates.js';
 import { catalogNames } from './explain.js';
 import type { FeatureExtractor } from './ranking/features.js';
 import { LearnedRanker } from './ranking/learned-ranker.js';
+import { growInt32 } from './ranking/source-ranks.js';
 import type {
   CandidateFilter,
   CandidateSet,
@@ -70,6 +72,9 @@ interface RuleCandidate extends ScoredCandidate {
 export class Pipeline {
   private readonly buffer: CandidateBuffer;
   private readonly names: ItemNames;
+  private readonly best = new BestSlots();
+  /** Slots of the items served by the current request, in list order. */
+  private served: Int32Array = new Int32Array(16);
 
   constructor(
     private readonly catalog: Catalog,
@@ -110,7 +115,7 @@ export class Pipeline {
 
     this.stages.ranker.rank(ctx, set);
     const shortlist = this.stages.shortlist ?? Math.max(100, 5 * ctx.k);
-    let order = bestSlots(set, shortlist);
+    let order = this.best.select(set, shortlist);
     stamp('rank', { ranker: this.stages.ranker.name });
 
     if (this.stages.diversify) {
@@ -145,6 +150,8 @@ export class Pipeline {
     for (let r = 0; r < order.length && items.length < ctx.k; r++) {
       const slot = order[r];
       const item = set.items[slot];
+      this.served = growInt32(this.served, items.length + 1);
+      this.served[items.length] = slot;
       items.push({
         item,
         itemId: this.catalog.itemIds[item],
@@ -154,14 +161,17 @@ export class Pipeline {
       });
     }
     stamp('explain');
+    const served = this.served;
     let features: PipelineResult['features'] = null;
     const fx = this.stages.features;
     if (fx && items.length > 0) {
       const ranker = this.stages.ranker;
-      if (!(ranker instanceof LearnedRanker && ranker.extractor === fx)) fx.extract(ctx, set);
       const F = fx.featureCount;
       const rows = new Float32Array(items.length * F);
-      items.forEach((it, r) => fx.copyRow(set.slotOf[it.item], rows.subarray(r * F, r * F + F)));
+      if (ranker instanceof LearnedRanker && ranker.extractor === fx) {
+        // The ranker extracted every candidate's row: copy the served ones.
+        for (let r = 0; r < items.length; r++) fx.copyRow(served[r], rows.subarray(r * F, r * F + F));
+      } else fx.extractRows(ctx, set, served, items.length, rows);
       features = { names: fx.featureNames, rows };
       stamp('features');
     }
@@ -170,32 +180,26 @@ export class Pipeline {
 
   private sourcesOf(bits: number): string[] {
     const out: string[] = [];
-    this.stages.sources.forEach(({ source }, j) => {
-      if (bits & (1 << j)) out.push(source.name);
-    });
+    const sources = this.stages.sources;
+    for (let j = 0; j < sources.length; j++) if (bits & (1 << j)) out.push(sources[j].source.name);
     return out;
   }
 
-  /** One reason per proposing source, in the placement's source order, duplicates dropped. */
+  /** One reason per proposing source, in the placement's source order, duplicates dropped, two at most. */
   private explain(ctx: RequestContext, item: number, bits: number): Explanation[] {
     const out: Explanation[] = [];
-    const seen = new Set<string>();
-    this.stages.sources.forEach(({ source }, j) => {
-      if (!(bits & (1 << j)) || !source.explain || out.length >= 2) return;
+    const sources = this.stages.sources;
+    for (let j = 0; j < sources.length && out.length < 2; j++) {
+      const source = sources[j].source;
+      if (!(bits & (1 << j)) || !source.explain) continue;
       const e = source.explain(ctx, item, this.names);
-      if (e && !seen.has(e.text)) {
-        seen.add(e.text);
-        out.push(e);
-      }
-    });
+      if (e && !(out.length > 0 && out[0].text === e.text)) out.push(e);
+    }
     return out;
   }
 }
 
 /** The `n` best candidate slots by score (removed ones left out), best first; ties by slot. */
 export function bestSlots(set: CandidateSet, n: number): Int32Array {
-  const slots: number[] = [];
-  for (let s = 0; s < set.size; s++) if (!set.removed[s] && set.score[s] > -Infinity) slots.push(s);
-  slots.sort((a, b) => set.score[b] - set.score[a] || a - b);
-  return Int32Array.from(slots.length > n ? slots.slice(0, n) : slots);
+  return new BestSlots().select(set, n);
 }

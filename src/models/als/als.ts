@@ -24,8 +24,8 @@ import { availableParallelism } from 'node:os';
 import type { CsrMatrix } from '../../data/csr.js';
 import type { InteractionData } from '../../data/interactions.js';
 import { AlsScratch, addGramLower, finishGram, solveExact } from '../../kernels/als-kernels.js';
+import { choleskySolveFourRows } from '../../kernels/cholesky-blocked.js';
 import { alsWasmSupported, FactorScorer } from '../../kernels/als-wasm.js';
-import { choleskySolveInPlace } from '../../kernels/dense.js';
 import { topK } from '../../kernels/topk.js';
 import { ArtifactError, requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
 import { expectModel, secondsSince } from '../model-kit.js';
@@ -113,12 +113,12 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   private readonly touched: Int32Array;
   private readonly extraScratch: Float32Array;
   private readonly vector: Float32Array;
-  /** The last history explained and its factorised system (see explainSystem). */
-  private explained: {
-    history: Int32Array;
-    weights: Float32Array;
-    system: { idx: Int32Array; ex: Float32Array; factor: Float64Array } | null;
-  } | null = null;
+  /** The history last folded in or explained, whose factorised system `system` holds. */
+  private explained: { history: Int32Array; weights: Float32Array; solved: boolean } | null = null;
+  private readonly system: UserSystem;
+  /** W·y_i of the item being explained, and the contribution of each history item. */
+  private readonly explainZ: Float64Array;
+  private contributions = new Float64Array(0);
   /** SIMD scoring over the item factors, created on first use (null: plain TypeScript). */
   private scorer: FactorScorer | null | undefined;
 
@@ -143,6 +143,13 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     this.touched = new Int32Array(n);
     this.extraScratch = new Float32Array(n);
     this.vector = new Float32Array(k);
+    this.system = {
+      idx: new Int32Array(0),
+      ex: new Float32Array(0),
+      count: 0,
+      factor: new Float64Array(k * k),
+    };
+    this.explainZ = new Float64Array(k);
   }
 
   static resolveParams(raw?: Params): AlsParams {
@@ -331,7 +338,7 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   }
 
   foldInUser(history: Int32Array, weights: Float32Array): Float32Array {
-    return this.foldInto(history, weights, new Float32Array(this.k)).slice();
+    return this.foldInto(history, weights, new Float32Array(this.k));
   }
 
   foldInItem(users: Int32Array, weights: Float32Array): Float32Array {
@@ -374,52 +381,55 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   /**
    * Hu et al.'s explanation: with W = (YᵀC_uY + λI)⁻¹, the score of item i is
    * Σ_j c_uj·(y_iᵀ·W·y_j) over the user's history items j, so history item j contributes
-   * c_uj·y_iᵀ·W·y_j. Computed from ctx's history (the exact solve, as in fold-in).
+   * c_uj·y_iᵀ·W·y_j. Computed from ctx's history (the exact solve, as in fold-in). The `max`
+   * largest, largest first (ties by item index).
    */
   explain(ctx: ScoringContext, itemIndex: number, max: number): Contribution[] {
     const k = this.k;
     if (!Number.isInteger(itemIndex) || itemIndex < 0 || itemIndex >= this.itemIds.length) return [];
     const system = this.explainSystem(ctx.history, ctx.historyWeights);
     if (!system) return [];
-    const { idx, ex, factor } = system;
+    const { idx, ex, count, factor } = system;
     // z = W·y_i via the Cholesky factor of W⁻¹.
-    const z = new Float64Array(k);
+    const z = this.explainZ;
     const yo = itemIndex * k;
     for (let f = 0; f < k; f++) z[f] = this.itemFactors[yo + f];
-    choleskySolveInPlace(factor, k, z);
-    const out: Contribution[] = [];
-    for (let q = 0; q < idx.length; q++) {
-      const jo = idx[q] * k;
-      let d = 0;
-      for (let f = 0; f < k; f++) d += this.itemFactors[jo + f] * z[f];
-      out.push({ itemIndex: idx[q], weight: (1 + ex[q]) * d });
+    choleskySolveFourRows(factor, k, z);
+    if (this.contributions.length < count) this.contributions = new Float64Array(count);
+    const weight = this.contributions;
+    historyDots(this.itemFactors, k, idx, count, z, weight);
+    let finite = true;
+    for (let q = 0; q < count; q++) {
+      weight[q] = (1 + ex[q]) * weight[q];
+      if (weight[q] !== weight[q]) finite = false;
     }
-    out.sort((a, b) => b.weight - a.weight || a.itemIndex - b.itemIndex);
-    return out.slice(0, Math.max(0, Math.floor(max)));
+    const limit = Math.max(0, Math.floor(max));
+    const take = limit >= count ? count : limit > 0 ? limit : 0;
+    if (take === 0) return [];
+    return finite && take < count
+      ? largestContributions(idx, weight, count, take)
+      : allContributions(idx, weight, count, take);
   }
 
   /**
    * The factorised user system of a history, kept for the next call with the very same history
    * arrays: explaining several items of one list factorises once.
    */
-  private explainSystem(
-    history: Int32Array,
-    weights: Float32Array,
-  ): { idx: Int32Array; ex: Float32Array; factor: Float64Array } | null {
+  private explainSystem(history: Int32Array, weights: Float32Array): UserSystem | null {
     const cached = this.explained;
-    if (cached && cached.history === history && cached.weights === weights) return cached.system;
+    if (cached && cached.history === history && cached.weights === weights)
+      return cached.solved ? this.system : null;
     const k = this.k;
     const nt = this.aggregate(history, weights);
-    let system: { idx: Int32Array; ex: Float32Array; factor: Float64Array } | null = null;
+    let solved = false;
     if (nt > 0) {
-      const idx = this.touched.slice(0, nt).sort();
-      const ex = Float32Array.from(this.historyExtra(idx, nt).subarray(0, nt));
-      const s = this.scratch;
-      if (solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, s))
-        system = { idx, ex, factor: Float64Array.from(s.a.subarray(0, k * k)) };
+      const idx = this.touched.subarray(0, nt).sort();
+      const ex = this.historyExtra(idx, nt);
+      solved = solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch);
+      if (solved) this.keepSystem(idx, ex, nt);
     }
-    this.explained = { history, weights, system };
-    return system;
+    this.explained = { history, weights, solved };
+    return solved ? this.system : null;
   }
 
   /** Exact user half-step from a history, into `out`. */
@@ -431,19 +441,22 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     const solved = solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch);
     for (let f = 0; f < k; f++) out[f] = this.scratch.x[f];
     // The same factorised system explains this history's scores: keep it for explain().
-    this.explained = {
-      history,
-      weights,
-      system:
-        nt > 0 && solved
-          ? {
-              idx: idx.slice(),
-              ex: ex.slice(0, nt),
-              factor: Float64Array.from(this.scratch.a.subarray(0, k * k)),
-            }
-          : null,
-    };
+    if (nt > 0 && solved) this.keepSystem(idx, ex, nt);
+    this.explained = { history, weights, solved: nt > 0 && solved };
     return out;
+  }
+
+  /** Copies the history items, their extra confidences and the factor just solved into `system`. */
+  private keepSystem(idx: Int32Array, ex: Float32Array, nt: number): void {
+    const sys = this.system;
+    if (sys.idx.length < nt) {
+      sys.idx = new Int32Array(Math.max(nt, 2 * sys.idx.length));
+      sys.ex = new Float32Array(sys.idx.length);
+    }
+    sys.idx.set(idx.subarray(0, nt));
+    sys.ex.set(ex.subarray(0, nt));
+    sys.count = nt;
+    sys.factor.set(this.scratch.a.subarray(0, this.k * this.k));
   }
 
   /**
@@ -480,6 +493,95 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     }
     return ex;
   }
+}
+
+/** A user's factorised system: history items (ascending), their extra confidences, the Cholesky factor. */
+interface UserSystem {
+  idx: Int32Array;
+  ex: Float32Array;
+  count: number;
+  factor: Float64Array;
+}
+
+/** out[q] = y_idx[q] · z for q < count, four history items side by side (each summed in factor order). */
+function historyDots(
+  y: Float32Array,
+  k: number,
+  idx: Int32Array,
+  count: number,
+  z: Float64Array,
+  out: Float64Array,
+): void {
+  let q = 0;
+  for (; q + 4 <= count; q += 4) {
+    const o0 = idx[q] * k;
+    const o1 = idx[q + 1] * k;
+    const o2 = idx[q + 2] * k;
+    const o3 = idx[q + 3] * k;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    for (let f = 0; f < k; f++) {
+      const v = z[f];
+      d0 += y[o0 + f] * v;
+      d1 += y[o1 + f] * v;
+      d2 += y[o2 + f] * v;
+      d3 += y[o3 + f] * v;
+    }
+    out[q] = d0;
+    out[q + 1] = d1;
+    out[q + 2] = d2;
+    out[q + 3] = d3;
+  }
+  for (; q < count; q++) {
+    const o = idx[q] * k;
+    let d = 0;
+    for (let f = 0; f < k; f++) d += y[o + f] * z[f];
+    out[q] = d;
+  }
+}
+
+/** Before in explanation order: the larger weight, then the smaller item index. */
+function ranksBefore(wa: number, ia: number, wb: number, ib: number): boolean {
+  return wa > wb || (wa === wb && ia < ib);
+}
+
+/** The `take` largest of `count` (non-NaN) contributions, in explanation order, by insertion. */
+function largestContributions(
+  idx: Int32Array,
+  weight: Float64Array,
+  count: number,
+  take: number,
+): Contribution[] {
+  const out: Contribution[] = [];
+  for (let q = 0; q < count; q++) {
+    const w = weight[q];
+    const i = idx[q];
+    let at = out.length;
+    if (at === take) {
+      const last = out[at - 1];
+      if (!ranksBefore(w, i, last.weight, last.itemIndex)) continue;
+      out.pop();
+      at--;
+    }
+    while (at > 0 && ranksBefore(w, i, out[at - 1].weight, out[at - 1].itemIndex)) at--;
+    out.splice(at, 0, { itemIndex: i, weight: w });
+  }
+  return out;
+}
+
+/** Every contribution sorted in explanation order, the first `take` kept. */
+function allContributions(
+  idx: Int32Array,
+  weight: Float64Array,
+  count: number,
+  take: number,
+): Contribution[] {
+  const out: Contribution[] = [];
+  for (let q = 0; q < count; q++) out.push({ itemIndex: idx[q], weight: weight[q] });
+  out.sort((a, b) => b.weight - a.weight || a.itemIndex - b.itemIndex);
+  return out.slice(0, take);
 }
 
 /** f(v) for one pair; `norm` and `idf` matter for bm25 only. */

@@ -121,9 +121,12 @@ export class BlendRanker implements Ranker {
     fused.fill(0, 0, n);
     const S = Math.min(this.weights.length, setSourceCount(set));
     const cap = set.items.length;
+    let proposing = 0;
+    for (let j = 0; j < n; j++) proposing |= set.sources[j];
     for (let s = 0; s < S; s++) {
       const w = this.weights[s];
-      if (w === 0) continue;
+      // A source that proposed nothing adds nothing.
+      if (w === 0 || (proposing & (1 << s)) === 0) continue;
       if (this.method === 'rrf') {
         sourceRanks(set, s, this.ranks, this.sorted);
         const k1 = this.k + 1;

@@ -40,6 +40,7 @@ import {
 } from './source-ranks.js';
 
 const DAY_MS = 86_400_000;
+const NO_WINDOWS: readonly ItemCountWindow[] = [];
 
 /** Interaction counts of one recent time window, by item index. */
 export interface ItemCountWindow {
@@ -124,6 +125,10 @@ export class FeatureExtractor {
   private touched: Int32Array = new Int32Array(16);
   private touchedCount = 0;
   private anchorCats: Int32Array = new Int32Array(8);
+  private anchorCount = 0;
+  /** ln(1 + mean price) of the history (NaN when none is priced), 1 / history entries (0 when none). */
+  private logUserPrice = NaN;
+  private invEntries = 0;
 
   constructor(
     readonly catalog: Catalog,
@@ -190,7 +195,6 @@ export class FeatureExtractor {
   extract(ctx: RequestContext, set: CandidateSet): Float32Array {
     const F = this.featureCount;
     const n = set.size;
-    const cat = this.catalog;
     this.out = growFloat32(this.out, n * F);
     const out = this.out;
     out.fill(0, 0, n * F);
@@ -221,20 +225,107 @@ export class FeatureExtractor {
       }
       for (let j = 0; j < n; j++) if ((set.sources[j] & bit) !== 0) out[j * F + col + 1] = 1;
     }
-    if (this.sources.length > 0) {
-      const inv = 1 / this.sources.length;
-      for (let j = 0; j < n; j++) {
-        let m = set.sources[j] >>> 0;
-        let c = 0;
-        while (m !== 0) {
-          m &= m - 1;
-          c++;
-        }
-        out[j * F + this.colShare] = c * inv;
-      }
-    }
+    for (let j = 0; j < n; j++) this.writeShare(set.sources[j], out, j * F);
 
-    // Per-request user state: category shares and mean price of the history.
+    this.prepareUser(ctx);
+    for (let j = 0; j < n; j++) this.writeItem(set.items[j], out, j * F, ctx.now);
+    this.writeRequest(ctx, out, n);
+    return out;
+  }
+
+  /**
+   * Writes the features of the slots `slots[0..count)` only, row r for slots[r], into `target`
+   * (at least count × featureCount): the very values `extract` gives those slots, without the
+   * rows of the other candidates. The buffer `copyRow` and `describeRow` read is left as it was.
+   */
+  extractRows(
+    ctx: RequestContext,
+    set: CandidateSet,
+    slots: ArrayLike<number>,
+    count: number,
+    target: Float32Array,
+  ): void {
+    const F = this.featureCount;
+    target.fill(0, 0, count * F);
+    this.rank = growInt32(this.rank, count);
+    this.sorted = growFloat64(this.sorted, count);
+    const S = Math.min(this.sources.length, setSourceCount(set));
+    for (let s = 0; s < S; s++) {
+      const col = this.colSources + 2 * s;
+      const bit = 1 << s;
+      if (this.normalisation === 'rank') this.writeSourceRankRows(set, s, slots, count, target, col);
+      else {
+        sourceMoments(set, s, this.moments);
+        const mean = this.moments[0];
+        const sd = this.moments[1];
+        const base = s * set.items.length;
+        for (let r = 0; r < count; r++) {
+          const j = slots[r];
+          const v = set.sourceScores[base + j];
+          if (v === v && set.removed[j] === 0 && sd > 0) target[r * F + col] = (v - mean) / sd;
+        }
+      }
+      for (let r = 0; r < count; r++) if ((set.sources[slots[r]] & bit) !== 0) target[r * F + col + 1] = 1;
+    }
+    for (let r = 0; r < count; r++) this.writeShare(set.sources[slots[r]], target, r * F);
+
+    this.prepareUser(ctx);
+    for (let r = 0; r < count; r++) this.writeItem(set.items[slots[r]], target, r * F, ctx.now);
+    this.writeRequest(ctx, target, count);
+  }
+
+  /**
+   * The rank feature of source `s` for the given slots: 1 − r/n with r the number of the
+   * source's candidates (not removed) scored strictly higher, n their number, as sourceRanks
+   * gives, counted in one pass over the source's column instead of sorting it.
+   */
+  private writeSourceRankRows(
+    set: CandidateSet,
+    s: number,
+    slots: ArrayLike<number>,
+    count: number,
+    target: Float32Array,
+    col: number,
+  ): void {
+    const F = this.featureCount;
+    const base = s * set.items.length;
+    const scores = set.sourceScores;
+    const own = this.sorted;
+    const higher = this.rank;
+    for (let r = 0; r < count; r++) {
+      const j = slots[r];
+      const v = scores[base + j];
+      own[r] = v === v && set.removed[j] === 0 ? v : NaN;
+      higher[r] = 0;
+    }
+    let proposed = 0;
+    for (let j = 0; j < set.size; j++) {
+      const v = scores[base + j];
+      if (v !== v || set.removed[j] !== 0) continue;
+      proposed++;
+      for (let r = 0; r < count; r++) if (v > own[r]) higher[r]++;
+    }
+    for (let r = 0; r < count; r++) {
+      if (own[r] === own[r]) target[r * F + col] = 1 - higher[r] / proposed;
+    }
+  }
+
+  /** `sources:share` of a candidate from its source bits. */
+  private writeShare(bits: number, out: Float32Array, row: number): void {
+    if (this.sources.length === 0) return;
+    const inv = 1 / this.sources.length;
+    let m = bits >>> 0;
+    let c = 0;
+    while (m !== 0) {
+      m &= m - 1;
+      c++;
+    }
+    out[row + this.colShare] = c * inv;
+  }
+
+  /** Per-request user state: the history's category shares, its mean log price, the anchor's categories. */
+  private prepareUser(ctx: RequestContext): void {
+    const cat = this.catalog;
     const history = ctx.history;
     for (let t = 0; t < this.touchedCount; t++) this.categoryShare[this.touched[t]] = 0;
     this.touchedCount = 0;
@@ -261,61 +352,63 @@ export class FeatureExtractor {
         this.categoryShare[c] += 1;
       }
     }
-    const logUserPrice = priced > 0 ? Math.log1p(priceSum / priced) : NaN;
-    const invEntries = entries > 0 ? 1 / entries : 0;
+    this.logUserPrice = priced > 0 ? Math.log1p(priceSum / priced) : NaN;
+    this.invEntries = entries > 0 ? 1 / entries : 0;
 
-    // Anchor categories.
-    let anchorCount = 0;
+    this.anchorCount = 0;
     const anchor = ctx.anchorItem;
     if (anchor >= 0 && anchor < cat.size) {
-      anchorCount = cat.categoryPtr[anchor + 1] - cat.categoryPtr[anchor];
-      this.anchorCats = growInt32(this.anchorCats, anchorCount);
-      for (let q = 0; q < anchorCount; q++) this.anchorCats[q] = cat.categoryIdx[cat.categoryPtr[anchor] + q];
+      this.anchorCount = cat.categoryPtr[anchor + 1] - cat.categoryPtr[anchor];
+      this.anchorCats = growInt32(this.anchorCats, this.anchorCount);
+      for (let q = 0; q < this.anchorCount; q++)
+        this.anchorCats[q] = cat.categoryIdx[cat.categoryPtr[anchor] + q];
     }
+  }
 
+  /** The item's own features (popularity, recency, price, affinity, anchor) at `row` (after prepareUser). */
+  private writeItem(item: number, out: Float32Array, row: number, now: number): void {
+    const cat = this.catalog;
     const stats = this.stats;
-    const windows = stats?.windows ?? [];
-    const now = ctx.now;
-    for (let j = 0; j < n; j++) {
-      const item = set.items[j];
-      const row = j * F;
-      if (stats) {
-        out[row + this.colPop] = Math.log1p(Math.max(0, statAt(stats.count, item)));
-        for (let w = 0; w < windows.length; w++)
-          out[row + this.colPop + 1 + w] = Math.log1p(Math.max(0, statAt(windows[w].counts, item)));
-        if (this.colCtr >= 0 && stats.ctr) {
-          const c = item < stats.ctr.length ? stats.ctr[item] : NaN;
-          out[row + this.colCtr] = c === c ? c : 0;
-        }
+    if (stats) {
+      out[row + this.colPop] = Math.log1p(Math.max(0, statAt(stats.count, item)));
+      const windows = stats.windows ?? NO_WINDOWS;
+      for (let w = 0; w < windows.length; w++)
+        out[row + this.colPop + 1 + w] = Math.log1p(Math.max(0, statAt(windows[w].counts, item)));
+      if (this.colCtr >= 0 && stats.ctr) {
+        const c = item < stats.ctr.length ? stats.ctr[item] : NaN;
+        out[row + this.colCtr] = c === c ? c : 0;
       }
-      if (item < 0 || item >= cat.size) {
-        out[row + this.colRecency + 1] = 1;
-        out[row + this.colPrice + 2] = 1;
-        continue;
-      }
-      const published = cat.publishedAt[item];
-      if (published === published) {
-        out[row + this.colRecency] = Math.log1p(Math.max(0, (now - published) / DAY_MS));
-      } else out[row + this.colRecency + 1] = 1;
-      const price = cat.price[item];
-      if (price === price && price >= 0) {
-        const lp = Math.log1p(price);
-        out[row + this.colPrice] = lp;
-        if (logUserPrice === logUserPrice) out[row + this.colPrice + 1] = lp - logUserPrice;
-      } else out[row + this.colPrice + 2] = 1;
-      let best = 0;
-      let same = 0;
-      for (let q = cat.categoryPtr[item]; q < cat.categoryPtr[item + 1]; q++) {
-        const c = cat.categoryIdx[q];
-        const share = this.categoryShare[c] * invEntries;
-        if (share > best) best = share;
-        for (let a = 0; a < anchorCount; a++) if (this.anchorCats[a] === c) same = 1;
-      }
-      out[row + this.colAffinity] = best;
-      out[row + this.colAnchor] = same;
     }
+    if (item < 0 || item >= cat.size) {
+      out[row + this.colRecency + 1] = 1;
+      out[row + this.colPrice + 2] = 1;
+      return;
+    }
+    const published = cat.publishedAt[item];
+    if (published === published) {
+      out[row + this.colRecency] = Math.log1p(Math.max(0, (now - published) / DAY_MS));
+    } else out[row + this.colRecency + 1] = 1;
+    const price = cat.price[item];
+    if (price === price && price >= 0) {
+      const lp = Math.log1p(price);
+      out[row + this.colPrice] = lp;
+      if (this.logUserPrice === this.logUserPrice) out[row + this.colPrice + 1] = lp - this.logUserPrice;
+    } else out[row + this.colPrice + 2] = 1;
+    let best = 0;
+    let same = 0;
+    for (let q = cat.categoryPtr[item]; q < cat.categoryPtr[item + 1]; q++) {
+      const c = cat.categoryIdx[q];
+      const share = this.categoryShare[c] * this.invEntries;
+      if (share > best) best = share;
+      for (let a = 0; a < this.anchorCount; a++) if (this.anchorCats[a] === c) same = 1;
+    }
+    out[row + this.colAffinity] = best;
+    out[row + this.colAnchor] = same;
+  }
 
-    // Request context: the same one-hot on every row.
+  /** The request context's one-hot features, the same on rows 0..rows). */
+  private writeRequest(ctx: RequestContext, out: Float32Array, rows: number): void {
+    const F = this.featureCount;
     let col = this.colContext;
     for (const spec of this.contextSpecs) {
       const raw = ctx.context[spec.key];
@@ -326,7 +419,7 @@ export class FeatureExtractor {
             ? String(raw)
             : null;
       const hit = value === null ? -1 : spec.values.indexOf(value);
-      if (hit >= 0) for (let j = 0; j < n; j++) out[j * F + col + hit] = 1;
+      if (hit >= 0) for (let j = 0; j < rows; j++) out[j * F + col + hit] = 1;
       col += spec.values.length;
     }
     if (this.hourBuckets > 0) {
@@ -334,11 +427,10 @@ export class FeatureExtractor {
       const hour =
         typeof given === 'number' && given >= 0 && given < 24
           ? Math.floor(given)
-          : Math.floor(((((now + this.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000);
+          : Math.floor(((((ctx.now + this.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000);
       const b = Math.floor(hour / (24 / this.hourBuckets));
-      for (let j = 0; j < n; j++) out[j * F + this.colHour + b] = 1;
+      for (let j = 0; j < rows; j++) out[j * F + this.colHour + b] = 1;
     }
-    return out;
   }
 
   /** A copy of one slot's row from the last `extract` (to log with the impression). */

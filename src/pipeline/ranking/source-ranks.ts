@@ -52,13 +52,54 @@ export function growFloat32(a: Float32Array, n: number): Float32Array {
   return a.length >= n ? a : new Float32Array(Math.max(n, a.length * 2));
 }
 
+/** Slots a packed sort key has room for (see sourceRanks). */
+const SLOT_SCALE = 2 ** 21;
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The float32 `v` as an unsigned integer of the same order (-0 as 0; v not NaN). */
+function orderedBits(v: number): number {
+  f32[0] = v === 0 ? 0 : v;
+  const b = u32[0];
+  return b >= 0x80000000 ? 0xffffffff - b : b + 0x80000000;
+}
+
 /**
  * Rank of every slot within source `s`: 0 for its best-scored candidate, ties sharing the
  * smaller rank (the number of candidates of the source scored strictly higher); -1 where the
  * source did not propose the candidate or it was removed. Returns the number of candidates the
  * source proposed (not removed). `sorted` is scratch of at least `set.size` entries.
+ *
+ * Each score is sorted together with its slot, packed in one exact double (the score's order
+ * above the slot's 21 bits), so one pass down the sorted keys hands out the ranks.
  */
 export function sourceRanks(set: CandidateSet, s: number, rank: Int32Array, sorted: Float64Array): number {
+  if (set.size > SLOT_SCALE) return sourceRanksBySearch(set, s, rank, sorted);
+  const base = s * set.items.length;
+  const scores = set.sourceScores;
+  let n = 0;
+  for (let j = 0; j < set.size; j++) {
+    const v = scores[base + j];
+    if (v === v && set.removed[j] === 0) sorted[n++] = orderedBits(v) * SLOT_SCALE + j;
+    else rank[j] = -1;
+  }
+  if (n > 1) sorted.subarray(0, n).sort();
+  let groupBits = -1;
+  let groupRank = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    const key = sorted[i];
+    const bits = Math.floor(key / SLOT_SCALE);
+    if (bits !== groupBits) {
+      groupBits = bits;
+      groupRank = n - 1 - i;
+    }
+    rank[key - bits * SLOT_SCALE] = groupRank;
+  }
+  return n;
+}
+
+/** sourceRanks by a sort of the scores and a binary search per candidate (any number of slots). */
+function sourceRanksBySearch(set: CandidateSet, s: number, rank: Int32Array, sorted: Float64Array): number {
   const cap = set.items.length;
   const base = s * cap;
   const scores = set.sourceScores;

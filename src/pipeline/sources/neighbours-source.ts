@@ -35,6 +35,13 @@ export interface NeighboursOptions {
 export class NeighboursSource implements CandidateSource {
   private readonly acc: Float32Array;
   private readonly touched: Int32Array;
+  /** Items the last generate touched (touched[0..touchedCount)). */
+  private touchedCount = 0;
+  /** Per item, the seed most similar to it in the last generate (-1: none) and that similarity. */
+  private readonly bestSeed: Int32Array;
+  private readonly bestSimilarity: Float64Array;
+  /** The request the last generate ran for: explain reads its seeds back for that request. */
+  private generatedFor: RequestContext | null = null;
   private readonly picker = new TopPicker();
   private readonly recent: number;
   private readonly perItem: number;
@@ -48,6 +55,8 @@ export class NeighboursSource implements CandidateSource {
   ) {
     this.acc = new Float32Array(model.itemIds.length);
     this.touched = new Int32Array(model.itemIds.length);
+    this.bestSeed = new Int32Array(model.itemIds.length).fill(-1);
+    this.bestSimilarity = new Float64Array(model.itemIds.length);
     this.recent = options.recent ?? 20;
     this.perItem = options.perItem ?? 50;
     this.decay = options.decay ?? 0.9;
@@ -55,12 +64,16 @@ export class NeighboursSource implements CandidateSource {
   }
 
   generate(ctx: RequestContext, limit: number, add: (item: number, score: number) => void): number {
+    this.forgetSeeds();
     const seeds = seedsOf(ctx, this.seeds);
     const n = Math.min(this.recent, seeds.length);
+    const bestSeed = this.bestSeed;
+    const bestSimilarity = this.bestSimilarity;
     let touched = 0;
     let w = 1;
     for (let r = 0; r < n; r++, w *= this.decay) {
-      const top = this.model.similarItems(seeds[r], this.perItem);
+      const seed = seeds[r];
+      const top = this.model.similarItems(seed, this.perItem);
       if (!top) continue;
       for (let j = 0; j < top.indices.length; j++) {
         const i = top.indices[j];
@@ -68,8 +81,15 @@ export class NeighboursSource implements CandidateSource {
         if (!(s > 0)) continue;
         if (this.acc[i] === 0) this.touched[touched++] = i;
         this.acc[i] += w * s;
+        // The most similar seed, the most recent one among equals.
+        if (s > bestSimilarity[i]) {
+          bestSimilarity[i] = s;
+          bestSeed[i] = seed;
+        }
       }
     }
+    this.touchedCount = touched;
+    this.generatedFor = ctx;
     this.picker.begin(limit);
     for (let t = 0; t < touched; t++) {
       const i = this.touched[t];
@@ -81,6 +101,29 @@ export class NeighboursSource implements CandidateSource {
 
   /** The recent seed most similar to the item. */
   explain(ctx: RequestContext, item: number, names: ItemNames): Explanation | null {
+    const best = ctx === this.generatedFor ? this.recordedSeed(item) : this.mostSimilarSeed(ctx, item);
+    if (best < 0) return null;
+    const itemId = names.itemId(best);
+    const title = names.title(best);
+    switch (this.seeds) {
+      case 'session':
+        return { kind: 'more-of-what-you-just-did', text: `Like ${title}, which you just looked at`, itemId };
+      case 'anchor':
+        return { kind: 'similar-item', text: `Similar to ${title}`, itemId };
+      case 'cart':
+        return { kind: 'goes-with-your-cart', text: `Goes with ${title} in your cart`, itemId };
+      default:
+        return { kind: 'because-you-interacted', text: `Because you liked ${title}`, itemId };
+    }
+  }
+
+  /** The seed generate found most similar to the item, -1 when no seed has it as a neighbour. */
+  private recordedSeed(item: number): number {
+    return Number.isInteger(item) && item >= 0 && item < this.bestSeed.length ? this.bestSeed[item] : -1;
+  }
+
+  /** The recent seed most similar to the item, searched afresh (a request other than the last generated). */
+  private mostSimilarSeed(ctx: RequestContext, item: number): number {
     const seeds = seedsOf(ctx, this.seeds);
     const n = Math.min(this.recent, seeds.length);
     let best = -1;
@@ -95,18 +138,17 @@ export class NeighboursSource implements CandidateSource {
         }
       }
     }
-    if (best < 0) return null;
-    const itemId = names.itemId(best);
-    const title = names.title(best);
-    switch (this.seeds) {
-      case 'session':
-        return { kind: 'more-of-what-you-just-did', text: `Like ${title}, which you just looked at`, itemId };
-      case 'anchor':
-        return { kind: 'similar-item', text: `Similar to ${title}`, itemId };
-      case 'cart':
-        return { kind: 'goes-with-your-cart', text: `Goes with ${title} in your cart`, itemId };
-      default:
-        return { kind: 'because-you-interacted', text: `Because you liked ${title}`, itemId };
+    return best;
+  }
+
+  /** Clears what the last generate recorded about its seeds. */
+  private forgetSeeds(): void {
+    for (let t = 0; t < this.touchedCount; t++) {
+      const i = this.touched[t];
+      this.bestSeed[i] = -1;
+      this.bestSimilarity[i] = 0;
     }
+    this.touchedCount = 0;
+    this.generatedFor = null;
   }
 }
