@@ -149,6 +149,95 @@ describe('SqliteStore specifics', () => {
     await store.close();
   });
 
+  describe('userHistory', () => {
+    /** The history as the events, items and event_types tables state it, sorted and limited in SQL. */
+    function referenceHistory(path: string, userId: string, limit: number, types?: string[]) {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db
+          .prepare(
+            `SELECT i.id AS itemId, t.name AS type, e.value AS value, e.ts AS timestamp
+             FROM events e JOIN users u ON u.idx = e.user_idx JOIN items i ON i.idx = e.item_idx
+               JOIN event_types t ON t.idx = e.type_idx
+             WHERE u.id = ? AND (? IS NULL OR t.name IN (SELECT value FROM json_each(?)))
+             ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
+          )
+          .all(userId, types ? 1 : null, JSON.stringify(types ?? []), limit);
+      } finally {
+        db.close();
+      }
+    }
+
+    function mixedEvents(count: number, offset = 0): EventInput[] {
+      const types = ['view', 'click', 'rating', 'purchase', 'dwell'];
+      return Array.from({ length: count }, (_, k) => {
+        const n = offset + k;
+        const type = types[(n * 7) % types.length];
+        return {
+          ...view(`u${n % 13}`, `i${(n * 31) % 57}`, 1000 + ((n * 17) % 40)), // many equal timestamps
+          type,
+          value: type === 'rating' ? (n % 5) + 0.5 : type === 'dwell' ? n % 9 : null,
+        };
+      });
+    }
+
+    it('matches the events table for every user, limit and type filter', async () => {
+      const path = join(dir, 'history-reference.db');
+      const store = await open(path);
+      await store.insertEvents(mixedEvents(2000));
+      for (let u = 0; u < 14; u++) {
+        for (const limit of [1, 7, 1000]) {
+          for (const types of [undefined, ['view'], ['rating', 'dwell', 'no-such-type']]) {
+            expect(await store.userHistory(`u${u}`, { limit, types })).toEqual(
+              referenceHistory(path, `u${u}`, limit, types),
+            );
+          }
+        }
+      }
+      await store.close();
+    });
+
+    it('sees events, items and event types another connection wrote since the last call', async () => {
+      const path = join(dir, 'history-two-connections.db');
+      const reader = await open(path);
+      const writer = await open(path);
+      await writer.insertEvents([view('u1', 'i1', 1000)]);
+      expect(await reader.userHistory('u1')).toEqual([
+        { itemId: 'i1', type: 'view', value: null, timestamp: 1000 },
+      ]);
+      await writer.upsertEventType({ name: 'share', weight: 2, valueMode: 'ignore', description: '' });
+      await writer.insertEvents([{ ...view('u1', 'i2', 2000), type: 'share' }, view('u1', 'i3', 1000)]);
+      expect(await reader.userHistory('u1')).toEqual([
+        { itemId: 'i2', type: 'share', value: null, timestamp: 2000 },
+        { itemId: 'i3', type: 'view', value: null, timestamp: 1000 },
+        { itemId: 'i1', type: 'view', value: null, timestamp: 1000 },
+      ]);
+      expect(await reader.userHistory('u1', { types: ['share'] })).toHaveLength(1);
+      // A deleted and recreated item gets a new key; the history names it by its current row.
+      expect(await writer.deleteItem('i1')).toEqual({ deleted: true, events: 1 });
+      await writer.insertEvents([view('u2', 'i4', 500), view('u1', 'i1', 3000)]);
+      expect((await reader.userHistory('u1')).map((h) => h.itemId)).toEqual(['i1', 'i2', 'i3']);
+      await reader.close();
+      await writer.close();
+    });
+
+    it('sees events another connection wrote into a new index segment', async () => {
+      const path = join(dir, 'history-new-segment.db');
+      const reader = await open(path);
+      const writer = await open(path);
+      await writer.insertEvents([view('u1', 'i1', 1)]);
+      expect(await reader.userHistory('u1')).toHaveLength(1);
+      // Fill the first segment of 2^16 ids and start the second one.
+      const filler = Array.from({ length: 70_000 }, (_, k) => view(`f${k % 500}`, `i${k % 50}`, 10 + k));
+      await writer.insertEvents([...filler, view('u1', 'i2', 100_000)]);
+      expect((await reader.userHistory('u1')).map((h) => h.itemId)).toEqual(['i2', 'i1']);
+      expect(await writer.deleteEvent(1)).toBe(true);
+      expect((await reader.userHistory('u1')).map((h) => h.itemId)).toEqual(['i2']);
+      await reader.close();
+      await writer.close();
+    });
+  });
+
   it('refuses calls before init', async () => {
     const store = new SqliteStore(':memory:');
     await expect(store.countUsers()).rejects.toMatchObject({ code: 'NOT_READY' });

@@ -43,6 +43,12 @@ export interface EventRow {
   clientEventId: string | null;
 }
 
+/** A history row as keys: item, event type, value, timestamp. */
+export type HistoryKeyRow = [itemIdx: number, typeIdx: number, value: number | null, ts: number];
+
+/** A user's attributes (JSON text), created_at and updated_at, as raw columns. */
+export type UserColumns = [attributes: string, createdAt: number, updatedAt: number];
+
 export interface EventTypeRow {
   name: string;
   weight: number;
@@ -57,6 +63,10 @@ export function toUser(row: UserRow): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+export function userFromColumns(id: string, [attributes, createdAt, updatedAt]: UserColumns): User {
+  return { id, attributes: JSON.parse(attributes) as JsonObject, createdAt, updatedAt };
 }
 
 export function toItem(row: ItemRow): Item {

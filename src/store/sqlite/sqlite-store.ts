@@ -49,15 +49,19 @@ import {
   type ServedColumns,
 } from '../shared.js';
 import { SEGMENT_BITS, migrateSqlite } from './migrations.js';
+import { NameCache } from './name-cache.js';
 import {
   itemParams,
   toEventType,
   toItem,
   toStoredEvent,
   toUser,
+  userFromColumns,
   type EventRow,
+  type HistoryKeyRow,
   type EventTypeRow,
   type ItemRow,
+  type UserColumns,
   type UserRow,
 } from './rows.js';
 
@@ -74,6 +78,22 @@ const EVENT_JOINS = `events e
 
 /** Matches the leading expression of the per-segment event indexes (see migrations.ts). */
 const IN_SEGMENTS = `(e.id >> ${SEGMENT_BITS}) IN (SELECT value FROM json_each(?))`;
+
+/**
+ * A user's most recent events as keys (item and type names come from memory, not joins).
+ * Parameters: segments, user id, limit. An unknown user matches nothing.
+ */
+const HISTORY = historyQuery('');
+/** HISTORY restricted to some event types (a JSON array of names, before the limit). */
+const HISTORY_OF_TYPES = historyQuery(
+  'AND e.type_idx IN (SELECT idx FROM event_types WHERE name IN (SELECT value FROM json_each(?)))',
+);
+
+function historyQuery(typeFilter: string): string {
+  return `SELECT e.item_idx, e.type_idx, e.value, e.ts FROM events e
+    WHERE ${IN_SEGMENTS} AND e.user_idx = (SELECT idx FROM users WHERE id = ?) ${typeFilter}
+    ORDER BY e.ts DESC, e.id DESC LIMIT ?`;
+}
 
 const SERVED_COLUMNS = `seq, id, user_id AS userId, placement, served_at AS servedAt, items, scores,
   feature_names AS featureNames, features`;
@@ -103,6 +123,11 @@ export class SqliteStore implements Store {
   private readonly userIdx = new IdCache();
   private readonly itemIdx = new IdCache();
   private typeIdx = new Map<string, number>();
+  /** Item ids and event type names by key, for histories; keys are never reused, so entries stay true. */
+  private readonly itemNames = new NameCache();
+  private readonly typeNames = new NameCache();
+  /** The last segment list built, for the segment range it covers. */
+  private segmentList = { first: -1, last: -1, json: '[]' };
   /** `store_meta.key_generation` the caches were filled under; deletes by any connection bump it. */
   private cacheGeneration = -1;
   private ready = false;
@@ -118,6 +143,9 @@ export class SqliteStore implements Store {
     // batch after batch, and a checkpoint writes each of them to the database file only once.
     this.db.pragma('wal_autocheckpoint = 16384');
     this.db.pragma('temp_store = MEMORY');
+    // Reads map the file instead of copying pages out of the OS cache: a user's history touches
+    // one random events page per event, and most of them are beyond the page cache.
+    this.db.pragma('mmap_size = 1073741824');
   }
 
   async init(): Promise<void> {
@@ -152,8 +180,10 @@ export class SqliteStore implements Store {
   }
 
   async getUser(id: string): Promise<User | null> {
-    const row = this.sql('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
-    return row ? toUser(row) : null;
+    const row = this.sql('SELECT attributes, created_at, updated_at FROM users WHERE id = ?')
+      .raw(true)
+      .get(id) as UserColumns | undefined;
+    return row ? userFromColumns(id, row) : null;
   }
 
   async listUsers(options: ListOptions = {}): Promise<Page<User>> {
@@ -295,18 +325,14 @@ export class SqliteStore implements Store {
     userId: string,
     options: { limit?: number; types?: string[] } = {},
   ): Promise<HistoryEntry[]> {
-    const userIdx = this.keyOf('users', userId);
-    if (userIdx === undefined) return [];
     const limit = positiveLimit(options.limit, DEFAULT_HISTORY_LIMIT);
     const types = options.types !== undefined && options.types.length > 0 ? options.types : null;
-    const typeFilter = types ? 'AND t.name IN (SELECT value FROM json_each(?))' : '';
-    const params: Params = [this.segments(), userIdx];
-    if (types) params.push(JSON.stringify(types));
-    return this.sql(
-      `SELECT i.id AS itemId, t.name AS type, e.value AS value, e.ts AS timestamp
-       FROM events e CROSS JOIN items i ON i.idx = e.item_idx CROSS JOIN event_types t ON t.idx = e.type_idx
-       WHERE ${IN_SEGMENTS} AND e.user_idx = ? ${typeFilter} ORDER BY e.ts DESC, e.id DESC LIMIT ?`,
-    ).all(...params, limit) as HistoryEntry[];
+    const rows = (
+      types
+        ? this.sql(HISTORY_OF_TYPES).raw(true).all(this.segments(), userId, JSON.stringify(types), limit)
+        : this.sql(HISTORY).raw(true).all(this.segments(), userId, limit)
+    ) as HistoryKeyRow[];
+    return this.historyEntries(rows);
   }
 
   async *scanEvents(batchSize: number = DEFAULT_SCAN_BATCH): AsyncIterable<EventBatch> {
@@ -447,6 +473,22 @@ export class SqliteStore implements Store {
 
   // ---- internals ----
 
+  /** Names the item and type keys of history rows; rows whose item or type is gone are dropped. */
+  private historyEntries(rows: readonly HistoryKeyRow[]): HistoryEntry[] {
+    this.loadNames(this.itemNames, 'SELECT idx, id FROM items', this.itemNames.missing(rows, 0));
+    this.loadNames(this.typeNames, 'SELECT idx, name FROM event_types', this.typeNames.missing(rows, 1));
+    const entries: HistoryEntry[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const [item, type, value, timestamp] = rows[i];
+      const itemId = this.itemNames.get(item);
+      const typeName = this.typeNames.get(type);
+      if (itemId !== undefined && typeName !== undefined) {
+        entries.push({ itemId, type: typeName, value, timestamp });
+      }
+    }
+    return entries;
+  }
+
   private requireReady(): void {
     if (!this.ready) throw new KindredError('NOT_READY', 'SQLite store is not initialised or already closed');
   }
@@ -500,16 +542,25 @@ export class SqliteStore implements Store {
     return { deleted: true, events };
   }
 
-  /** Every segment holding events with an id above `afterId`, as a JSON array for IN_SEGMENTS. */
+  /**
+   * Every segment holding events with an id above `afterId`, as a JSON array for IN_SEGMENTS.
+   * The id range is read on every call (other connections may have written); the list is rebuilt
+   * only when it changed.
+   */
   private segments(afterId = 0): string {
     const [min, max] = this.sql('SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)')
       .raw(true)
       .get() as [number | null, number | null];
     if (min === null || max === null) return '[]';
-    const first = Math.max(min, afterId + 1) / 2 ** SEGMENT_BITS;
-    const out: number[] = [];
-    for (let seg = Math.floor(first); seg <= Math.floor(max / 2 ** SEGMENT_BITS); seg++) out.push(seg);
-    return JSON.stringify(out);
+    const first = Math.floor(Math.max(min, afterId + 1) / 2 ** SEGMENT_BITS);
+    const last = Math.floor(max / 2 ** SEGMENT_BITS);
+    const cached = this.segmentList;
+    if (cached.first !== first || cached.last !== last) {
+      const out: number[] = [];
+      for (let seg = first; seg <= last; seg++) out.push(seg);
+      this.segmentList = { first, last, json: JSON.stringify(out) };
+    }
+    return this.segmentList.json;
   }
 
   /**
@@ -545,7 +596,7 @@ export class SqliteStore implements Store {
   }
 
   /** Adds key → name pairs from `select` (all rows, or only the given keys). */
-  private loadNames(names: KeyNames, select: string, keys?: number[]): void {
+  private loadNames(names: KeyNames | NameCache, select: string, keys?: readonly number[]): void {
     if (keys?.length === 0) return;
     const statement = keys
       ? this.sql(`${select} WHERE idx IN (SELECT value FROM json_each(?))`)
