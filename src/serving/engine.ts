@@ -23,6 +23,9 @@ import {
   saveDriftReference,
 } from '../monitoring/drift-reference-file.js';
 
+/** How long a server's served lists wait to be written together (ms). */
+const SERVED_FLUSH_MS = 50;
+
 export interface TrainRequest {
   models?: string[];
   params?: Record<string, Record<string, number | string | boolean>>;
@@ -74,6 +77,11 @@ export class Engine {
     this.recommendationLog = new StoreRecommendationLog(store, {
       onError: (err, lost) =>
         console.error(`recommendation log: ${lost} served lists not written: ${(err as Error).message}`),
+      // A server (opened from its configuration) writes the log off the serving thread, in
+      // batches of a second: every write by another connection costs the serving connection
+      // its page cache, so they are kept rare.
+      writer: config ? (store.openServedWriter?.() ?? null) : null,
+      flushIntervalMs: config ? SERVED_FLUSH_MS : undefined,
     });
     this.pipelines = new PipelineService(
       store,

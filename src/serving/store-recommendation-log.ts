@@ -16,7 +16,7 @@
  */
 import { KindredError } from '../domain/errors.js';
 import { positiveLimit, validateServed } from '../store/shared.js';
-import type { RecommendationTally, Store } from '../store/store.js';
+import type { RecommendationTally, ServedWriter, Store } from '../store/store.js';
 import type { ItemOutcome, RecommendationLog, ServedRecommendation } from './recommendation-log.js';
 
 export interface StoreRecommendationLogOptions {
@@ -28,6 +28,8 @@ export interface StoreRecommendationLogOptions {
   maxPending?: number;
   /** Told about every failed write with the number of served lists it lost. */
   onError?: (error: unknown, lost: number) => void;
+  /** Writes the batches instead of the store itself (e.g. on a thread of its own); closed with the log. */
+  writer?: ServedWriter | null;
 }
 
 interface Pending {
@@ -97,6 +99,7 @@ export class StoreRecommendationLog implements RecommendationLog {
   /** The write in progress; writes run one at a time, in recording order. */
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly writer: ServedWriter | null;
 
   constructor(
     private readonly store: Store,
@@ -106,6 +109,7 @@ export class StoreRecommendationLog implements RecommendationLog {
     this.maxBatch = positiveLimit(options.maxBatch, DEFAULT_MAX_BATCH);
     this.maxPending = positiveLimit(options.maxPending, DEFAULT_MAX_PENDING);
     this.onError = options.onError ?? (() => undefined);
+    this.writer = options.writer ?? null;
   }
 
   /** Lists recorded but not yet written. */
@@ -143,6 +147,7 @@ export class StoreRecommendationLog implements RecommendationLog {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.writer?.close();
   }
 
   async get(id: string): Promise<ServedRecommendation | null> {
@@ -212,7 +217,8 @@ export class StoreRecommendationLog implements RecommendationLog {
 
   private async write(batch: Pending[]): Promise<void> {
     try {
-      await this.store.insertRecommendations(batch.map((p) => p.served));
+      const rows = batch.map((p) => p.served);
+      await (this.writer ? this.writer.insertRecommendations(rows) : this.store.insertRecommendations(rows));
       for (const p of batch) p.resolve();
     } catch (error) {
       this.onError(error, batch.length);

@@ -145,6 +145,11 @@ export interface Store {
    * feature rows do not match its items. Returns rows written.
    */
   insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number>;
+  /**
+   * A writer of served recommendations that keeps their writes off the calling thread, where
+   * the backend blocks it otherwise (SQLite); null where `insertRecommendations` already does not.
+   */
+  openServedWriter?(): ServedWriter | null;
   getRecommendation(id: string): Promise<ServedRecommendation | null>;
   /** Served recommendations in serving order (servedAt, then logging order). */
   listRecommendations(options?: RecommendationListOptions): Promise<Page<ServedRecommendation>>;
@@ -159,4 +164,12 @@ export interface Store {
   upsertEventType(type: EventType): Promise<void>;
   /** Refuses (ConflictError) while events of that type exist. Returns false if it did not exist. */
   deleteEventType(name: string): Promise<boolean>;
+}
+
+/** Where served recommendations are written (see Store.openServedWriter). */
+export interface ServedWriter {
+  /** As Store.insertRecommendations. */
+  insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number>;
+  /** Finishes the writes in flight and releases the writer. */
+  close(): Promise<void>;
 }

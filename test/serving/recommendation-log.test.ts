@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventInput, JsonObject } from '../../src/domain/types.js';
 import type { ItemOutcome, ServedRecommendation } from '../../src/serving/recommendation-log.js';
 import { StoreRecommendationLog, outcomesOf } from '../../src/serving/store-recommendation-log.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 function served(id: string, userId: string, items: string[], extra: Partial<ServedRecommendation> = {}) {
@@ -128,6 +131,38 @@ describe('StoreRecommendationLog batching', () => {
     expect(onError).toHaveBeenCalledTimes(2);
     await log.close();
     expect(await store.getRecommendation('r2')).not.toBeNull();
+  });
+});
+
+describe('StoreRecommendationLog with a writer thread', () => {
+  it('writes through its own connection: the store reads every list back, features included', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kindred-served-writer-'));
+    const file = new SqliteStore(path.join(dir, 'k.db'));
+    await file.init();
+    try {
+      expect(store.openServedWriter()).toBeNull();
+      const writer = file.openServedWriter();
+      expect(writer).not.toBeNull();
+      const insert = vi.spyOn(file, 'insertRecommendations');
+      const log = new StoreRecommendationLog(file, { flushIntervalMs: 1, writer });
+      const rows = Float32Array.from([1, 2, 3, 4]);
+      const lists = Array.from({ length: 40 }, (_, n) =>
+        served(`w${n}`, `u${n % 3}`, ['a', 'b'], { features: { names: ['x', 'y'], rows } }),
+      );
+      await Promise.all(lists.map((l) => log.record(l)));
+      // Durable once recorded: read back on the store's own connection.
+      expect(insert).not.toHaveBeenCalled();
+      const back = await file.getRecommendation('w17');
+      expect(back?.userId).toBe('u2');
+      expect(Array.from(back?.features?.rows ?? [])).toEqual([1, 2, 3, 4]);
+      expect((await file.listRecommendations({ limit: 100 })).rows).toHaveLength(40);
+      // Closed with the log: it takes no more writes.
+      await log.close();
+      await expect(writer?.insertRecommendations([served('late', 'u1', ['a'])])).rejects.toThrow();
+    } finally {
+      await file.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

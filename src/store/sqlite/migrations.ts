@@ -122,6 +122,40 @@ CREATE INDEX recommendations_served_at ON recommendations (served_at, seq);
 CREATE INDEX recommendations_user ON recommendations (user_id);
 `;
 
+/** Schema name the served-recommendation log is attached under (see sqlite-store.ts). */
+export const SERVED_SCHEMA = 'served';
+
+/**
+ * The served-recommendation log in a database file of its own, attached as `served`: its
+ * frequent writes (a batch of served lists every second, from a writer thread with its own
+ * connection) then never invalidate what the serving connections cached of users, items and
+ * events. Created whenever it is missing, so a lost log file comes back empty.
+ */
+export function ensureServedSchema(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE IF NOT EXISTS ${SERVED_SCHEMA}.recommendations (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  placement TEXT NOT NULL,
+  served_at INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  scores BLOB NOT NULL,
+  feature_names TEXT,
+  features BLOB
+);
+CREATE INDEX IF NOT EXISTS ${SERVED_SCHEMA}.recommendations_served_at ON recommendations (served_at, seq);
+CREATE INDEX IF NOT EXISTS ${SERVED_SCHEMA}.recommendations_user ON recommendations (user_id);
+`);
+}
+
+/** Moves the lists logged in the main file so far into the log file. */
+function moveServedLog(db: Database.Database): void {
+  ensureServedSchema(db);
+  db.exec(`INSERT OR IGNORE INTO ${SERVED_SCHEMA}.recommendations SELECT * FROM main.recommendations;
+DROP TABLE main.recommendations;`);
+}
+
 function seedDefaultEventTypes(db: Database.Database): void {
   const insert = db.prepare(
     `INSERT INTO event_types (name, weight, value_mode, description) VALUES (?, ?, ?, ?)
@@ -139,6 +173,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
   { version: 2, name: 'default event types', up: seedDefaultEventTypes },
   { version: 3, name: 'recommendation log', up: (db) => db.exec(RECOMMENDATION_LOG) },
+  { version: 4, name: 'recommendation log in its own file', up: moveServedLog },
 ];
 
 /** Applies every pending migration, each in its own write transaction. */

@@ -21,7 +21,18 @@ import type {
   RecommendationListOptions,
   RecommendationTally,
   Store,
+  ServedWriter,
 } from '../store.js';
+import { ThreadedServedWriter } from './threaded-served-writer.js';
+
+/**
+ * The file of the served-recommendation log beside a database file (`kindred.db` →
+ * `kindred-served.db`); in memory for an in-memory database.
+ */
+export function servedLogPath(file: string): string {
+  if (file === ':memory:' || file === '') return ':memory:';
+  return file.endsWith('.db') ? `${file.slice(0, -3)}-served.db` : `${file}-served`;
+}
 import type { ServedRecommendation } from '../../serving/recommendation-log.js';
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -48,7 +59,7 @@ import {
   type ScanNames,
   type ServedColumns,
 } from '../shared.js';
-import { SEGMENT_BITS, migrateSqlite } from './migrations.js';
+import { SEGMENT_BITS, SERVED_SCHEMA, ensureServedSchema, migrateSqlite } from './migrations.js';
 import { NameCache } from './name-cache.js';
 import {
   itemParams,
@@ -132,7 +143,7 @@ export class SqliteStore implements Store {
   private cacheGeneration = -1;
   private ready = false;
 
-  constructor(path: string) {
+  constructor(private readonly path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -146,10 +157,13 @@ export class SqliteStore implements Store {
     // Reads map the file instead of copying pages out of the OS cache: a user's history touches
     // one random events page per event, and most of them are beyond the page cache.
     this.db.pragma('mmap_size = 1073741824');
+    this.db.prepare(`ATTACH DATABASE ? AS ${SERVED_SCHEMA}`).run(servedLogPath(path));
+    this.db.pragma(`${SERVED_SCHEMA}.journal_mode = WAL`);
   }
 
   async init(): Promise<void> {
     migrateSqlite(this.db);
+    ensureServedSchema(this.db);
     this.ready = true;
     this.loadEventTypes();
   }
@@ -361,6 +375,12 @@ export class SqliteStore implements Store {
   }
 
   // ---- served recommendations ----
+
+  /** A worker thread with its own connection to this file (none for an in-memory database). */
+  openServedWriter(): ServedWriter | null {
+    if (this.path === ':memory:' || this.path === '') return null;
+    return new ThreadedServedWriter(this.path);
+  }
 
   async insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number> {
     validateServed(rows);

@@ -1,0 +1,32 @@
+/**
+ * Worker thread writing served recommendations into the SQLite file through a connection of
+ * its own, so that their transactions (and the WAL checkpoints they trigger) never hold up the
+ * serving thread. Answers every batch with the rows written or the error.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ServedRecommendation } from '../../serving/recommendation-log.js';
+import { SqliteStore } from './sqlite-store.js';
+
+export interface ServedWriteRequest {
+  id: number;
+  rows: ServedRecommendation[];
+}
+
+export type ServedWriteReply = { id: number; written: number } | { id: number; error: string };
+
+const store = new SqliteStore((workerData as { file: string }).file);
+const ready = store.init();
+
+parentPort?.on('message', (message: ServedWriteRequest | 'close') => {
+  if (message === 'close') {
+    void ready.then(() => store.close()).then(() => parentPort?.close());
+    return;
+  }
+  ready
+    .then(() => store.insertRecommendations(message.rows))
+    .then(
+      (written) => parentPort?.postMessage({ id: message.id, written } satisfies ServedWriteReply),
+      (err: Error) =>
+        parentPort?.postMessage({ id: message.id, error: err.message } satisfies ServedWriteReply),
+    );
+});
