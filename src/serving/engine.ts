@@ -97,6 +97,7 @@ export class Engine {
         served.contributed,
         served.items.map((i) => i.sources),
       );
+      if (served.cache) this.metrics.cacheRequest('anonymous-lists', served.cache === 'hit');
       this.drift.observeScores(served.items.map((i) => i.score));
       this.drift.observeServed(served.items.map((i) => i.itemId));
     };

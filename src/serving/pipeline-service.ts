@@ -47,6 +47,7 @@ import type { Explanation, StageTrace } from '../pipeline/types.js';
 import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
 import type { ObservedEvent } from './cluster/changes.js';
+import { AnonymousListCache } from './anonymous-list-cache.js';
 
 /** Lets pending requests run between the steps of building a new snapshot. */
 function yieldToRequests(): Promise<void> {
@@ -115,6 +116,8 @@ export interface ServedList {
   /** Candidates proposed per source. */
   contributed: Record<string, number>;
   items: readonly { itemId: string; score: number; sources: string[] }[];
+  /** For a visitor the engine knows nothing about: whether the list came from the cache. */
+  cache?: 'hit' | 'miss';
 }
 
 export class PipelineService {
@@ -135,6 +138,10 @@ export class PipelineService {
   private extraItems = new Map<string, Item>();
   private newItemNeighbours = new Map<number, TopK>();
   private readonly settingsFile: string;
+  /** Lists for visitors with no history and no attributes, by request shape. */
+  private readonly anonymous = new AnonymousListCache();
+  /** Placements that explore (their lists are drawn per request, never cached). */
+  private exploring = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -243,6 +250,9 @@ export class PipelineService {
   /** Builds the pipelines from the served models and the placement settings in force. */
   private assemble(): void {
     if (!this.served) return;
+    this.anonymous.clear();
+    const settings = readPlacementSettings(this.settingsFile);
+    this.exploring = new Set(Object.keys(settings).filter((p) => settings[p].exploration));
     this.pipelines = buildPipelines({
       ...this.served,
       segments: this.segments,
@@ -252,7 +262,7 @@ export class PipelineService {
       exploration: this.exploration,
       logFeatures: this.log !== null,
       rankers: (placement) => this.rankerFor(placement),
-      settings: readPlacementSettings(this.settingsFile),
+      settings,
       rules: (placement) => this.compiledRules.get(placement) ?? [],
     });
   }
@@ -360,6 +370,7 @@ export class PipelineService {
   /** Applies knowledge rule edits to the next request. */
   async knowledgeChanged(): Promise<void> {
     await this.knowledge.refresh();
+    this.anonymous.clear();
   }
 
   /** The settings of every placement that has any. */
@@ -396,6 +407,7 @@ export class PipelineService {
 
   /** Re-reads and compiles the rules of every placement that has any. */
   async refreshRules(): Promise<void> {
+    this.anonymous.clear();
     const names = new Set<string>([...PLACEMENTS, ...(await this.rules.placements())]);
     for (const p of names) this.compiledRules.set(p, await this.rules.rulesFor(p));
   }
@@ -408,6 +420,7 @@ export class PipelineService {
   async itemsWritten(ids: readonly string[]): Promise<void> {
     const c = this.catalog;
     if (!c || !this.served) return;
+    this.anonymous.clear();
     let added = false;
     for (const id of ids) {
       const item = await this.store.getItem(id);
@@ -453,12 +466,25 @@ export class PipelineService {
       user: user?.attributes ?? {},
     });
     const t0 = performance.now();
-    const result = pipeline.run(ctx);
+    // Visitors the engine knows nothing about get the list of their request's shape.
+    const cacheable =
+      !request.debug &&
+      history.length === 0 &&
+      Object.keys(user?.attributes ?? {}).length === 0 &&
+      !this.exploring.has(request.placement);
+    const key = cacheable ? AnonymousListCache.keyOf(request) : '';
+    let result = cacheable ? this.anonymous.get(key, ctx.now) : undefined;
+    const cache = cacheable ? (result ? 'hit' : 'miss') : undefined;
+    if (!result) {
+      result = pipeline.run(ctx);
+      if (cacheable) this.anonymous.set(key, result, ctx.now);
+    }
     this.observer?.({
       placement: request.placement,
       seconds: (performance.now() - t0) / 1000,
       contributed: result.contributed,
       items: result.items,
+      ...(cache ? { cache } : {}),
     });
     const recommendationId = randomUUID();
     // Logged without waiting: the log batches its writes off the request path.
