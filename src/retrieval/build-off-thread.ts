@@ -18,7 +18,7 @@ export async function buildHnswOffThread(
     const file = path.join(dir, 'index.kdvi');
     const job: HnswBuildJob = { vectors, count, dim, file, options };
     await runWorker<{ done: true }>(siblingModule(import.meta.url, 'hnsw-build-worker'), job).result;
-    return HnswIndex.load(file);
+    return await HnswIndex.loadAsync(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

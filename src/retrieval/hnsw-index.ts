@@ -17,11 +17,18 @@
  * hnswlib as number[] through one reused scratch array.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { TopKHeap } from '../kernels/topk.js';
-import { floatSection, readIndexFile, writeIndexFile, type IndexFile } from './index-file.js';
+import {
+  floatSection,
+  readIndexFile,
+  readIndexFileAsync,
+  writeIndexFile,
+  type IndexFile,
+} from './index-file.js';
 import {
   checkDim,
   checkItem,
@@ -152,31 +159,42 @@ export class HnswIndex implements VectorIndex {
     return HnswIndex.fromFile(readIndexFile(file), file);
   }
 
+  /**
+   * As `load`, without blocking the thread for long: the file is read and the graph parsed off
+   * the event loop (the graph load runs on the thread pool).
+   */
+  static async loadAsync(file: string): Promise<HnswIndex> {
+    const f = await readIndexFileAsync(file);
+    const { graph, settings } = indexParts(f, file);
+    const dir = await mkdtemp(path.join(tmpdir(), 'kindred-hnsw-'));
+    try {
+      const tmp = path.join(dir, 'graph.bin');
+      await writeFile(tmp, graphSection(f, file));
+      await graph.readIndex(tmp);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return HnswIndex.assemble(f, file, graph, settings);
+  }
+
   /** @internal An index from an already read file. */
   static fromFile(f: IndexFile, file: string): HnswIndex {
-    if (f.header.kind !== 'hnsw') throw new Error(`${file} holds a ${f.header.kind} index, not an hnsw one`);
-    const { dim, size } = f.header;
-    const st = f.header.settings;
-    const settings = resolveSettings({
-      space: st.space as HnswSpace,
-      m: Number(st.m),
-      efConstruction: Number(st.efConstruction),
-      efSearch: Number(st.efSearch),
-      seed: Number(st.seed),
-    });
-    const boundSquared = Number(st.boundSquared);
-    const data = new VectorRows(dim, floatSection(f, 'vectors', size * dim), size);
-    const graphBytes = f.sections.graph;
-    if (!graphBytes) throw new Error(`${file}: the graph section is missing`);
-    const graphDim = settings.space === 'mips' ? dim + 1 : dim;
-    const graph = new hnswlib.HierarchicalNSW(settings.space === 'mips' ? 'cosine' : 'ip', graphDim);
+    const { graph, settings } = indexParts(f, file);
     withTempFile((tmp) => {
-      writeFileSync(tmp, graphBytes);
+      writeFileSync(tmp, graphSection(f, file));
       graph.readIndexSync(tmp);
     });
+    return HnswIndex.assemble(f, file, graph, settings);
+  }
+
+  /** The index over a read file's vectors and a graph loaded from it. */
+  private static assemble(f: IndexFile, file: string, graph: Graph, settings: HnswSettings): HnswIndex {
+    const { dim, size } = f.header;
     if (graph.getCurrentCount() !== size) {
       throw new Error(`${file}: the graph holds ${graph.getCurrentCount()} items, the vectors ${size}`);
     }
+    const boundSquared = Number(f.header.settings.boundSquared);
+    const data = new VectorRows(dim, floatSection(f, 'vectors', size * dim), size);
     const index = new HnswIndex(dim, data, graph, settings, boundSquared);
     if (settings.space === 'mips') {
       for (let i = 0; i < size; i++) if (data.normSquared(i) > boundSquared) index.markOutlier(i, true);
@@ -301,6 +319,28 @@ export class HnswIndex implements VectorIndex {
 }
 
 /** Runs `fn` with the path of a file in a fresh temporary directory, removed afterwards. */
+/** The settings a saved index was built with, and an empty graph of its kind to load into. */
+function indexParts(f: IndexFile, file: string): { graph: Graph; settings: HnswSettings } {
+  if (f.header.kind !== 'hnsw') throw new Error(`${file} holds a ${f.header.kind} index, not an hnsw one`);
+  const st = f.header.settings;
+  const settings = resolveSettings({
+    space: st.space as HnswSpace,
+    m: Number(st.m),
+    efConstruction: Number(st.efConstruction),
+    efSearch: Number(st.efSearch),
+    seed: Number(st.seed),
+  });
+  const graphDim = settings.space === 'mips' ? f.header.dim + 1 : f.header.dim;
+  const graph = new hnswlib.HierarchicalNSW(settings.space === 'mips' ? 'cosine' : 'ip', graphDim);
+  return { graph, settings };
+}
+
+function graphSection(f: IndexFile, file: string): Uint8Array {
+  const bytes = f.sections.graph;
+  if (!bytes) throw new Error(`${file}: the graph section is missing`);
+  return bytes;
+}
+
 function withTempFile<T>(fn: (file: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), 'kindred-hnsw-'));
   try {

@@ -4,6 +4,7 @@
  * multiple of 8 bytes. Files are written to a temporary name and renamed into place.
  */
 import { openSync, closeSync, readFileSync, renameSync, writeSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { VectorIndexKind } from './vector-index.js';
 
 const MAGIC = 'KDVI';
@@ -76,7 +77,15 @@ export function writeIndexFile(
 
 /** Reads a file written by writeIndexFile; throws naming the file when it is not one. */
 export function readIndexFile(file: string): IndexFile {
-  const buf = readFileSync(file);
+  return parseIndexFile(readFileSync(file), file);
+}
+
+/** As readIndexFile, reading without blocking the thread. */
+export async function readIndexFileAsync(file: string): Promise<IndexFile> {
+  return parseIndexFile(await readFile(file), file);
+}
+
+function parseIndexFile(buf: Buffer, file: string): IndexFile {
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== MAGIC) {
     throw new Error(`${file} is not a saved vector index`);
   }

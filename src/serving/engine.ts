@@ -222,13 +222,13 @@ export class Engine {
   /** Serves a given version of a family from now on (kept across restarts). */
   async promote(name: string, version: string): Promise<void> {
     const file = this.registry.promote(name, version);
-    await this.swapOne(this.loadFile(name, loadModel(file), file));
+    await this.swapOne(this.loadFile(name, await loadModelAsync(file), file));
   }
 
   /** Serves the version before the one serving now. */
   async rollback(name: string): Promise<string> {
     const file = this.registry.rollback(name);
-    await this.swapOne(this.loadFile(name, loadModel(file), file));
+    await this.swapOne(this.loadFile(name, await loadModelAsync(file), file));
     return this.registry.servingVersion(name) as string;
   }
 

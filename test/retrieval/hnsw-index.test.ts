@@ -17,6 +17,34 @@ for (const space of ['ip', 'mips'] as const) {
 describe('HnswIndex', () => {
   const dim = 16;
 
+  it('loads the same index without blocking as it does blocking, outliers included', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'kindred-hnsw-async-'));
+    try {
+      const n = 300;
+      const index = HnswIndex.build(factorLike(n, dim, 7), n, dim, { space: 'mips' });
+      index.add(factorLike(1, dim, 8).map((x) => x * 1000));
+      const file = path.join(dir, 'i.kdvi');
+      index.save(file);
+      const sync = HnswIndex.load(file);
+      const async = await HnswIndex.loadAsync(file);
+      expect(async.size).toBe(sync.size);
+      expect(async.outliers).toBe(sync.outliers);
+      for (let q = 0; q < 20; q++) {
+        const query = factorLike(1, dim, 100 + q);
+        const a = async.search(query, 10);
+        const b = sync.search(query, 10);
+        expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+        expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+      }
+      await expect(HnswIndex.loadAsync(path.join(dir, 'none.kdvi'))).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('grows its capacity as items are added', () => {
     const index = HnswIndex.build(factorLike(40, dim, 1), 40, dim, { capacity: 50 });
     expect(index.capacity).toBe(50);

@@ -132,11 +132,13 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     /** items × k. */
     private readonly itemFactors: Float32Array,
     private readonly conf: ConfidenceState,
+    /** YᵀY + λI when already known (saved with the artifact), else computed here. */
+    itemGram: Float64Array | null = null,
   ) {
     const k = params.factors;
     this.k = k;
     this.scratch = new AlsScratch(k);
-    this.itemGram = gramOf(itemFactors, itemIds.length, k, params.regularization);
+    this.itemGram = itemGram ?? gramOf(itemFactors, itemIds.length, k, params.regularization);
     this.itemNorms = rowNormsOf(itemFactors, itemIds.length, k);
     const n = itemIds.length;
     this.weightScratch = new Float32Array(n);
@@ -268,11 +270,17 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
       avgLength,
       users,
     };
-    return new AlsModel(info, itemIds, userIds as string[], params, userFactors, itemFactors, conf);
+    // Saved since the Gram matrix was stored with the factors: loading then skips its O(items·k²) pass.
+    const gram = artifact.arrays.itemGram ? requireArray(artifact, 'itemGram', Float64Array, k * k) : null;
+    return new AlsModel(info, itemIds, userIds as string[], params, userFactors, itemFactors, conf, gram);
   }
 
   toArtifact(): Artifact {
-    const arrays: Artifact['arrays'] = { userFactors: this.userFactors, itemFactors: this.itemFactors };
+    const arrays: Artifact['arrays'] = {
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+      itemGram: this.itemGram,
+    };
     if (this.conf.idf) arrays.idf = this.conf.idf;
     if (this.conf.userNorm) arrays.userNorm = this.conf.userNorm;
     return {

@@ -248,4 +248,25 @@ describe('AlsModel', () => {
       }
     }
   });
+
+  it('loads an artifact saved without the Gram matrix to the same fold-in', async () => {
+    const m = await AlsModel.fit(data, BASE);
+    const { header, arrays } = m.toArtifact();
+    expect(arrays.itemGram).toBeInstanceOf(Float64Array);
+    const { itemGram: _saved, ...older } = arrays;
+    const chunks = encodeArtifact(header, older);
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
+    const loaded = AlsModel.fromArtifact(decodeArtifact(bytes));
+    const ctx = { ...trainingContext(data, 2), userIndex: -1 };
+    const a = new Float32Array(30);
+    const b = new Float32Array(30);
+    m.score(ctx, a);
+    loaded.score(ctx, b);
+    expect(b).toEqual(a);
+  });
 });
