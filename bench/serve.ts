@@ -12,14 +12,15 @@
  *      over --give-up-ms, so an overloaded rate does not wait for its whole backlog);
  *   3. the per-stage timing of debug requests (the response's trace);
  *   4. recall@10 of the server's ANN index against exact search over sampled users (≥ 0.95);
- *   5. peak resident memory of the server process.
+ *   5. latency while the personal model is hot-swapped under load (--swap-rate, 0 to skip);
+ *   6. peak resident memory of the server (primary and workers).
  *
  *   npm run bench:serve -- [--users 100000] [--items 50000] [--interactions 4000000]
  *       [--seconds 20] [--step-seconds 10] [--rates 1500,2000,2500,3000,3500,4000,5000]
  *       [--rates-down 750,500,300,200,150,100,50] [--give-up-ms 2000] [--repeat 2]
  *       [--unknown 0.05] [--recall-queries 2000] [--port 18090]
  *       [--data-dir DIR] [--keep] [--cpu-prof DIR] [--models popularity,trending,item-knn,als]
- *       [--workers auto|N]
+ *       [--workers auto|N] [--swap-rate 300]
  *
  * With --data-dir a dir this benchmark prepared before (shop imported, models trained) is reused;
  * otherwise the shop is built in a fresh dir under the system temp dir, removed at the end
@@ -32,7 +33,8 @@ import { ArtifactRepository } from '../src/models/artifact-repo.js';
 import { trainModels } from '../src/models/training.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
-import { processMemory } from './serve/process-memory.js';
+import { processTreeMemory } from './serve/process-memory.js';
+import { swapUnderLoad } from './serve/swap-under-load.js';
 import { buildShop } from './serve/shop.js';
 import { runBoundedOpenLoop, type BoundedOpenLoopResult } from './serve/bounded-open-loop.js';
 import type { ServerProcess } from './server-process.js';
@@ -68,6 +70,8 @@ const RECALL_QUERIES = Number(arg('--recall-queries', '2000'));
 const PORT = Number(arg('--port', '18090'));
 const DATA_DIR = arg('--data-dir', '');
 const CPU_PROF = arg('--cpu-prof', '');
+/** Rate of the hot-swap phase (0: skipped). */
+const SWAP_RATE = Number(arg('--swap-rate', '300'));
 /** Serving processes (`kindred serve --workers`): 'auto' is one per core. */
 const WORKERS = arg('--workers', 'auto');
 const MODELS = arg('--models', 'popularity,trending,item-knn,als').split(',');
@@ -317,8 +321,26 @@ async function main(): Promise<void> {
       await stageBreakdown(server.url, paths);
       console.log(`5. open-loop load, ${Math.round(UNKNOWN * 100)}% unknown users, placement=home, k=${K}`);
       for (let pass = 0; pass < REPEAT; pass++) await loadPass(server.url, paths, pass);
-      const mem = processMemory(server.child.pid);
-      if (mem) record('server process resident memory', `peak ${mb(mem.peak)} (VmHWM), now ${mb(mem.now)}`);
+      if (SWAP_RATE > 0) {
+        const swap = await swapUnderLoad(
+          server.url,
+          PERSONAL,
+          SWAP_RATE,
+          12,
+          (i) => paths[(i + 7_000_003) % paths.length],
+        );
+        const l = swap.load;
+        record(
+          `hot swap under load (${PERSONAL} promoted again: every worker reloads it and rebuilds its index)`,
+          `${SWAP_RATE} requests/s for 12 s with the swap (${swap.swapSeconds.toFixed(1)} s) inside: p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(2)} ms, failed ${l.failed}`,
+        );
+      }
+      const mem = processTreeMemory(server.child.pid);
+      if (mem)
+        record(
+          `server resident memory (${mem.processes} processes: primary and workers)`,
+          `sum of peaks ${mb(mem.peak)} (VmHWM), now ${mb(mem.now)}`,
+        );
     } finally {
       await server.stop();
     }

@@ -1,5 +1,5 @@
 /** Resident memory of another process, from /proc (Linux only; null elsewhere). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessMemory {
   /** Peak resident set (VmHWM), bytes. */
@@ -23,4 +23,48 @@ export function processMemory(pid: number | undefined): ProcessMemory | null {
   } catch {
     return null;
   }
+}
+
+/** The process and every process below it (the workers of a multi-process server). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out: number[] = [];
+  const visit = (p: number): void => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return out;
+}
+
+/** Resident memory summed over a process and its descendants (null where /proc is missing). */
+export function processTreeMemory(pid: number | undefined): (ProcessMemory & { processes: number }) | null {
+  if (pid === undefined) return null;
+  let peak = 0;
+  let now = 0;
+  let processes = 0;
+  try {
+    for (const p of processTree(pid)) {
+      const m = processMemory(p);
+      if (!m) continue;
+      peak += m.peak;
+      now += m.now;
+      processes++;
+    }
+  } catch {
+    return null;
+  }
+  return processes > 0 ? { peak, now, processes } : null;
 }

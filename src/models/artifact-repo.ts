@@ -3,7 +3,7 @@
  * Versions sort by name in creation order; `seq` (4 digits) tells apart versions saved in
  * the same second. Saving never replaces an existing version.
  */
-import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { writeArtifact, type SavableRecommender } from './artifact.js';
 
@@ -103,7 +103,14 @@ export class ArtifactRepository {
   prune(name: string, keep: number): number {
     const versions = this.versions(name);
     const doomed = versions.slice(0, Math.max(0, versions.length - Math.max(0, keep)));
-    for (const v of doomed) unlinkSync(v.path);
+    for (const v of doomed) {
+      unlinkSync(v.path);
+      // What was derived from the version and kept beside it (e.g. its ANN index) goes too.
+      const stem = path.basename(v.path, '.kdm');
+      const folder = path.dirname(v.path);
+      for (const f of readdirSync(folder))
+        if (f.startsWith(`${stem}.`)) rmSync(path.join(folder, f), { force: true });
+    }
     return doomed.length;
   }
 

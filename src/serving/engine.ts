@@ -90,6 +90,10 @@ export class Engine {
       this.recommendationLog,
       modelsDir,
     );
+    this.pipelines.indexFileOf = (name) => {
+      const file = this.servingFiles.get(name);
+      return file ? file.replace(/\.kdm$/, '.hnsw.kdvi') : null;
+    };
     this.pipelines.observer = (served) => {
       this.metrics.observeRecommendation(
         served.placement,

@@ -37,6 +37,7 @@ import {
   type ServingBundle,
 } from '../pipeline/placements.js';
 import { buildHnswOffThread } from '../retrieval/build-off-thread.js';
+import { HnswIndex } from '../retrieval/hnsw-index.js';
 import type { VectorIndex } from '../retrieval/vector-index.js';
 import { requestContext, type RequestParams } from '../pipeline/request-context.js';
 import { KnowledgeService } from '../pipeline/knowledge/index.js';
@@ -70,6 +71,8 @@ export const ANN_MIN_ITEMS = 20_000;
 export async function annIndexes(
   models: ReadonlyMap<string, Recommender>,
   minItems = ANN_MIN_ITEMS,
+  /** Where a model's index is kept between processes (null: built here each time). */
+  indexFile: (model: string) => string | null = () => null,
 ): Promise<Map<string, VectorIndex>> {
   const out = new Map<string, VectorIndex>();
   const personal = first(models, PERSONAL_PREFERENCE);
@@ -80,8 +83,24 @@ export async function annIndexes(
   if (typeof savable.toArtifact !== 'function') return out;
   const dot = dotProductArrays(savable.toArtifact(), model.info.users);
   if (!dot || dot.itemBias || dot.factors !== model.factors) return out;
-  // Built on a worker thread: serving goes on meanwhile.
-  out.set(name, await buildHnswOffThread(dot.itemFactors, model.itemIds.length, dot.factors));
+  const file = indexFile(name);
+  if (file && existsSync(file)) {
+    try {
+      const saved = await HnswIndex.loadAsync(file);
+      if (saved.size === model.itemIds.length && saved.dim === dot.factors) {
+        out.set(name, saved);
+        return out;
+      }
+    } catch (err) {
+      console.error(`rebuilding the index of ${name}: ${file} is not usable: ${(err as Error).message}`);
+    }
+  }
+  // Built on a worker thread: serving goes on meanwhile. Kept beside the model for the next
+  // process (other workers, restarts) to load instead.
+  out.set(
+    name,
+    await buildHnswOffThread(dot.itemFactors, model.itemIds.length, dot.factors, {}, file ?? undefined),
+  );
   return out;
 }
 
@@ -131,6 +150,8 @@ export class PipelineService {
   private served: Pick<ServingBundle, 'catalog' | 'models' | 'indexes'> | null = null;
   private segments: ServingBundle['segments'] = null;
   private contextPopularity: ContextPopularity | null = null;
+  /** Where the ANN index of a served model is kept (beside its artifact); null: not kept. */
+  indexFileOf: ((model: string) => string | null) | null = null;
   /** Hears about every served list (metrics, drift). */
   observer: ((served: ServedList) => void) | null = null;
   /** Items the models know (the head of the catalogue) and items added since. */
@@ -190,7 +211,7 @@ export class PipelineService {
     await this.knowledge.refresh();
     // Everything the new snapshot needs is computed first (the ANN graph on a worker thread);
     // requests meanwhile are served by the old snapshot, then it is swapped at once.
-    const indexes = await annIndexes(usable, this.annMinItems);
+    const indexes = await annIndexes(usable, this.annMinItems, (name) => this.indexFileOf?.(name) ?? null);
     const settings = readPlacementSettings(this.settingsFile);
     const segments = await this.segmentsFor(settings, catalog);
     const contextPopularity = await this.contextPopularityFor(settings, catalog);

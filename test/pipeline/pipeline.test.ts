@@ -1,3 +1,4 @@
+import type { AlsModel } from '../../src/models/als/als.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { interactionsFromArrays, type InteractionData } from '../../src/data/interactions.js';
 import { DEFAULT_EVENT_TYPES, type EventType, type Item } from '../../src/domain/types.js';
@@ -236,6 +237,30 @@ describe('ANN retrieval in the pipeline', () => {
     expect(a.items.map((i) => i.itemId)).toEqual(e.items.map((i) => i.itemId));
     // Below the threshold, no index is built.
     expect((await annIndexes(withAls)).size).toBe(0);
+  });
+
+  it('keeps the index beside the model for the next process, and rebuilds one that does not fit', async () => {
+    const { annIndexes } = await import('../../src/serving/pipeline-service.js');
+    const { mkdtempSync, rmSync, statSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'kindred-ann-file-'));
+    try {
+      const als = await createModel('als', { factors: 8, iterations: 10 }).fit(data);
+      const withAls = new Map([['als', als]]);
+      const file = path.join(dir, 'v1.hnsw.kdvi');
+      const built = (await annIndexes(withAls, 1, () => file)).get('als')!;
+      const written = statSync(file).mtimeMs;
+      const loaded = (await annIndexes(withAls, 1, () => file)).get('als')!;
+      expect(statSync(file).mtimeMs).toBe(written);
+      const q = (als as unknown as AlsModel).foldInUser(Int32Array.of(0, 1), Float32Array.of(1, 1));
+      expect(Array.from(loaded.search(q, 5).indices)).toEqual(Array.from(built.search(q, 5).indices));
+      writeFileSync(file, 'not an index');
+      const rebuilt = (await annIndexes(withAls, 1, () => file)).get('als')!;
+      expect(rebuilt.size).toBe(als.itemIds.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
