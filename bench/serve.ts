@@ -311,10 +311,11 @@ async function main(): Promise<void> {
     record('server start to /ready (models loaded, catalogue, HNSW build)', `${seconds.toFixed(1)} s`);
     try {
       const paths = requestPaths(200_000, SEED);
+      // Warm-up to a steady state: compiled code, name caches, the pages of the users' histories.
       await runBoundedOpenLoop({
         url: server.url,
-        rate: 200,
-        durationSeconds: 5,
+        rate: 400,
+        durationSeconds: 15,
         path: (i) => paths[i],
         giveUpMs: GIVE_UP_MS,
       }); // warm-up
