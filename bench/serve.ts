@@ -16,8 +16,8 @@
  *   6. peak resident memory of the server (primary and workers).
  *
  *   npm run bench:serve -- [--users 100000] [--items 50000] [--interactions 4000000]
- *       [--seconds 20] [--step-seconds 10] [--rates 1500,2000,2500,3000,3500,4000,5000]
- *       [--rates-down 750,500,300,200,150,100,50] [--give-up-ms 2000] [--repeat 2]
+ *       [--seconds 20] [--step-seconds 10] [--rates 1100,1200,1300,1400,1500,1750,2000,2500,3000]
+ *       [--rates-down 900,800,700,600,500,300,200,100] [--give-up-ms 2000] [--repeat 2]
  *       [--unknown 0.05] [--recall-queries 2000] [--port 18090]
  *       [--data-dir DIR] [--keep] [--cpu-prof DIR] [--models popularity,trending,item-knn,als]
  *       [--workers auto|N] [--swap-rate 300]
@@ -60,8 +60,8 @@ const rates = (raw: string): number[] =>
     .split(',')
     .map(Number)
     .filter((r) => Number.isFinite(r) && r > 0);
-const RATES = rates(arg('--rates', '1500,2000,2500,3000,3500,4000,5000'));
-const RATES_DOWN = rates(arg('--rates-down', '750,500,300,200,150,100,50'));
+const RATES = rates(arg('--rates', '1100,1200,1300,1400,1500,1750,2000,2500,3000'));
+const RATES_DOWN = rates(arg('--rates-down', '900,800,700,600,500,300,200,100'));
 /** A run stops scheduling once an answer takes this long: the server is overloaded at that rate. */
 const GIVE_UP_MS = Number(arg('--give-up-ms', '2000'));
 const REPEAT = Number(arg('--repeat', '2'));
@@ -332,7 +332,7 @@ async function main(): Promise<void> {
         );
         const l = swap.load;
         record(
-          `hot swap under load (${PERSONAL} promoted again: every worker reloads it and rebuilds its index)`,
+          `hot swap under load (${PERSONAL} promoted again: every worker reloads the model and its saved index)`,
           `${SWAP_RATE} requests/s for 12 s with the swap (${swap.swapSeconds.toFixed(1)} s) inside: p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(2)} ms, failed ${l.failed}`,
         );
       }
