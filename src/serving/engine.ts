@@ -23,9 +23,6 @@ import {
   saveDriftReference,
 } from '../monitoring/drift-reference-file.js';
 
-/** How long a server's served lists wait to be written together (ms). */
-const SERVED_FLUSH_MS = 50;
-
 export interface TrainRequest {
   models?: string[];
   params?: Record<string, Record<string, number | string | boolean>>;
@@ -77,11 +74,8 @@ export class Engine {
     this.recommendationLog = new StoreRecommendationLog(store, {
       onError: (err, lost) =>
         console.error(`recommendation log: ${lost} served lists not written: ${(err as Error).message}`),
-      // A server (opened from its configuration) writes the log off the serving thread, in
-      // batches of a second: every write by another connection costs the serving connection
-      // its page cache, so they are kept rare.
+      // A server (opened from its configuration) writes the log off the serving thread.
       writer: config ? (store.openServedWriter?.() ?? null) : null,
-      flushIntervalMs: config ? SERVED_FLUSH_MS : undefined,
     });
     this.pipelines = new PipelineService(
       store,
@@ -151,11 +145,6 @@ export class Engine {
    */
   announce(change: EngineChange): Promise<void> {
     return this.bus ? this.bus.publish(change) : Promise.resolve();
-  }
-
-  /** Whether other serving processes hear of changes made here. */
-  get clustered(): boolean {
-    return this.bus !== null;
   }
 
   /**
