@@ -134,6 +134,8 @@ beforeAll(async () => {
       '0',
       '--workers',
       '2',
+      // The primary trains once more before it forks the workers.
+      '--train',
       '--log-level',
       'error',
     ],
@@ -208,7 +210,8 @@ describe('kindred serve --workers 2', () => {
     const versions = (await request('GET', '/models/versions?name=popularity')).json as {
       versions: { version: string; serving: boolean; info: { trainedAt: string } }[];
     };
-    expect(versions.versions).toHaveLength(2);
+    // Two trained here, one by the primary of the server.
+    expect(versions.versions).toHaveLength(3);
     const older = versions.versions.find((v) => !v.serving);
     expect(older).toBeDefined();
     const promoted = await request('POST', '/models/popularity/promote', { version: older?.version });

@@ -48,6 +48,8 @@ export class ThreadedServedWriter implements ServedWriter {
   async close(): Promise<void> {
     if (this.failure) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Held until it has exited: closing must not end with a process that has nothing else to do.
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }
