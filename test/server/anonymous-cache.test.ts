@@ -3,15 +3,12 @@
  * anything that changes what the lists are made of clears it, and a visitor's first event makes
  * them known at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/server/app.js';
+import type { App } from '../../src/server/app.js';
 import { AnonymousListCache } from '../../src/serving/anonymous-list-cache.js';
 import type { PipelineResult } from '../../src/pipeline/pipeline.js';
-import { Engine } from '../../src/serving/engine.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Engine } from '../../src/serving/engine.js';
+import { closeTestApp, openTestApp } from '../helpers/test-app.js';
 
 interface Rec {
   recommendationId: string;
@@ -29,12 +26,7 @@ const ITEMS = Array.from({ length: 10 }, (_, i) => ({
 }));
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kindred-anon-'));
-  const store = new SqliteStore(path.join(dir, 'k.db'));
-  await store.init();
-  engine = new Engine(store, path.join(dir, 'models'));
-  await engine.start();
-  app = await buildApp({ engine });
+  ({ dir, engine, app } = await openTestApp('kindred-anon-'));
   await app.inject({ method: 'POST', url: '/items', payload: ITEMS });
   const events = [];
   let t = 1_700_000_000_000;
@@ -51,9 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.close();
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
+  await closeTestApp({ dir, engine, app });
 });
 
 async function lookups(): Promise<{ hit: number; miss: number }> {

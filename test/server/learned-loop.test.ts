@@ -2,14 +2,11 @@
  * The feedback loop of the ranking stage: lists are served and logged, shoppers buy from them,
  * a learned ranker is trained from what they bought and ranks the next lists.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/ingest/prng.js';
-import { buildApp, type App } from '../../src/server/app.js';
-import { Engine } from '../../src/serving/engine.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { App } from '../../src/server/app.js';
+import type { Engine } from '../../src/serving/engine.js';
+import { closeTestApp, openTestApp } from '../helpers/test-app.js';
 
 interface Rec {
   recommendationId: string;
@@ -30,12 +27,7 @@ let engine: Engine;
 let app: App;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kindred-loop-'));
-  const store = new SqliteStore(path.join(dir, 'k.db'));
-  await store.init();
-  engine = new Engine(store, path.join(dir, 'models'));
-  await engine.start();
-  app = await buildApp({ engine });
+  ({ dir, engine, app } = await openTestApp('kindred-loop-'));
   await app.inject({ method: 'POST', url: '/items', payload: ITEMS });
   const rng = new Rng(9);
   const events = [];
@@ -52,9 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.close();
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
+  await closeTestApp({ dir, engine, app });
 });
 
 describe('learned ranker loop', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/ingest/prng.js';
+import { loadConfig } from '../../src/config.js';
 import { buildApp, type App } from '../../src/server/app.js';
 import { Engine } from '../../src/serving/engine.js';
 import { RetrainScheduler } from '../../src/serving/retrain-scheduler.js';
@@ -184,27 +185,34 @@ describe('retraining schedule', () => {
 });
 
 describe('training in a child process', () => {
+  /** An engine opened as a server opens it (from its configuration), on a data folder. */
+  async function configuredEngine(dataDir: string): Promise<{ store: SqliteStore; served: Engine }> {
+    const config = loadConfig({ dataDir });
+    const store = new SqliteStore(path.join(dataDir, 'kindred.db'));
+    await store.init();
+    const served = new Engine(store, config.modelsDir, config);
+    await served.start();
+    return { store, served };
+  }
+
+  /** `n` purchases by 12 users of the items `item(j)`. */
+  const purchases = (n: number, item: (j: number) => string) =>
+    Array.from({ length: n }, (_, j) => ({
+      userId: `u${j % 12}`,
+      itemId: item(j),
+      type: 'purchase',
+      value: null,
+      timestamp: 1_700_000_000_000 + j,
+      sessionId: null,
+      context: null,
+      clientEventId: null,
+    }));
+
   it('runs a scheduled retraining as a separate process and serves what it saved', async () => {
-    const { loadConfig } = await import('../../src/config.js');
     const childDir = mkdtempSync(path.join(tmpdir(), 'kindred-child-train-'));
     try {
-      const config = loadConfig({ dataDir: childDir });
-      const store = new SqliteStore(path.join(childDir, 'kindred.db'));
-      await store.init();
-      const served = new Engine(store, config.modelsDir, config);
-      await served.start();
-      await store.insertEvents(
-        Array.from({ length: 60 }, (_, j) => ({
-          userId: `u${j % 12}`,
-          itemId: `i${j % 7}`,
-          type: 'purchase',
-          value: null,
-          timestamp: 1_700_000_000_000 + j,
-          sessionId: null,
-          context: null,
-          clientEventId: null,
-        })),
-      );
+      const { store, served } = await configuredEngine(childDir);
+      await store.insertEvents(purchases(60, (j) => `i${j % 7}`));
       const log: string[] = [];
       const scheduler = served.scheduleRetraining({ afterEvents: 10 }, (m) => log.push(m));
       scheduler.eventsAcknowledged(60);
@@ -227,28 +235,11 @@ describe('training in a child process', () => {
   }, 60_000);
 
   it('POST /models/train on a configured server trains in a child process, evaluates, and carries the drift reference', async () => {
-    const { loadConfig } = await import('../../src/config.js');
-    const { buildApp } = await import('../../src/server/app.js');
     const childDir = mkdtempSync(path.join(tmpdir(), 'kindred-child-api-'));
     try {
-      const config = loadConfig({ dataDir: childDir });
-      const store = new SqliteStore(path.join(childDir, 'kindred.db'));
-      await store.init();
-      const served = new Engine(store, config.modelsDir, config);
-      await served.start();
+      const { store, served } = await configuredEngine(childDir);
       expect(served.drift.hasReference()).toBe(false);
-      await store.insertEvents(
-        Array.from({ length: 80 }, (_, j) => ({
-          userId: `u${j % 12}`,
-          itemId: `i${(j * 5) % 9}`,
-          type: 'purchase',
-          value: null,
-          timestamp: 1_700_000_000_000 + j,
-          sessionId: null,
-          context: null,
-          clientEventId: null,
-        })),
-      );
+      await store.insertEvents(purchases(80, (j) => `i${(j * 5) % 9}`));
       const api = await buildApp({ engine: served });
       const unknown = await api.inject({
         method: 'POST',
@@ -276,10 +267,7 @@ describe('training in a child process', () => {
       expect(served.drift.hasReference()).toBe(true);
       await api.close();
       await served.close();
-      const again = new SqliteStore(path.join(childDir, 'kindred.db'));
-      await again.init();
-      const restarted = new Engine(again, config.modelsDir, config);
-      await restarted.start();
+      const { served: restarted } = await configuredEngine(childDir);
       expect(restarted.drift.hasReference()).toBe(true);
       await restarted.close();
     } finally {

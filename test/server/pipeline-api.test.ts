@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/server/app.js';
-import { Engine } from '../../src/serving/engine.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { App } from '../../src/server/app.js';
+import type { Engine } from '../../src/serving/engine.js';
+import { closeTestApp, openTestApp } from '../helpers/test-app.js';
 
 interface Rec {
   recommendationId: string;
@@ -42,12 +39,7 @@ let engine: Engine;
 let app: App;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kindred-pipeline-api-'));
-  const store = new SqliteStore(path.join(dir, 'k.db'));
-  await store.init();
-  engine = new Engine(store, path.join(dir, 'models'));
-  await engine.start();
-  app = await buildApp({ engine });
+  ({ dir, engine, app } = await openTestApp('kindred-pipeline-api-'));
   await app.inject({ method: 'POST', url: '/items', payload: ITEMS });
   const events: { userId: string; itemId: string; type: string; timestamp: number }[] = [];
   const running = ['shoe', 'sock', 'cap', 'shirt', 'band', 'bottle'];
@@ -69,9 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.close();
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
+  await closeTestApp({ dir, engine, app });
 });
 
 describe('/recommend through the pipeline', () => {

@@ -1,11 +1,8 @@
 /** What a user just did shows in the very next recommendation; a new item without a retrain. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/server/app.js';
-import { Engine } from '../../src/serving/engine.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { App } from '../../src/server/app.js';
+import type { Engine } from '../../src/serving/engine.js';
+import { closeTestApp, openTestApp } from '../helpers/test-app.js';
 
 interface Rec {
   items: { itemId: string; sources: string[]; explanations: { kind: string }[] }[];
@@ -19,12 +16,7 @@ let engine: Engine;
 let app: App;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kindred-realtime-'));
-  const store = new SqliteStore(path.join(dir, 'k.db'));
-  await store.init();
-  engine = new Engine(store, path.join(dir, 'models'));
-  await engine.start();
-  app = await buildApp({ engine });
+  ({ dir, engine, app } = await openTestApp('kindred-realtime-'));
   const old = Date.UTC(2025, 0, 1);
   await app.inject({
     method: 'POST',
@@ -55,9 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.close();
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
+  await closeTestApp({ dir, engine, app });
 });
 
 const top = async (user: string, k = 6): Promise<string[]> =>

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/server/app.js';
-import { Engine } from '../../src/serving/engine.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { App } from '../../src/server/app.js';
+import type { Engine } from '../../src/serving/engine.js';
+import { closeTestApp, openTestApp } from '../helpers/test-app.js';
 
 interface Rec {
   items: { itemId: string; explanations: { kind: string; text: string }[] }[];
@@ -35,12 +32,7 @@ let engine: Engine;
 let app: App;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kindred-onboarding-'));
-  const store = new SqliteStore(path.join(dir, 'k.db'));
-  await store.init();
-  engine = new Engine(store, path.join(dir, 'models'));
-  await engine.start();
-  app = await buildApp({ engine });
+  ({ dir, engine, app } = await openTestApp('kindred-onboarding-'));
   await app.inject({ method: 'POST', url: '/items', payload: ITEMS });
   // Eight runners and four cooks: running items are the popular ones.
   const events: { userId: string; itemId: string; type: string; timestamp: number }[] = [];
@@ -61,9 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.close();
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
+  await closeTestApp({ dir, engine, app });
 });
 
 const recommend = async (userId: string): Promise<string[]> => {

@@ -4,7 +4,7 @@ import { ValidationError } from '../../../src/domain/errors.js';
 import { Rng } from '../../../src/ingest/prng.js';
 import { alsWasmSupported } from '../../../src/kernels/als-wasm.js';
 import { AlsModel } from '../../../src/models/als/als.js';
-import { decodeArtifact, encodeArtifact } from '../../../src/models/artifact.js';
+import { decodeArtifact, encodeArtifact, type Artifact } from '../../../src/models/artifact.js';
 import { canExplain, canFoldIn, hasUserSimilarity } from '../../../src/models/model.js';
 import type { Params } from '../../../src/models/params.js';
 import { trainingContext } from '../../../src/models/recommend.js';
@@ -31,6 +31,11 @@ function toyData(seed = 7, users = 80): InteractionData {
 
 function roundTrip(model: AlsModel): AlsModel {
   const { header, arrays } = model.toArtifact();
+  return throughArtifact(header, arrays);
+}
+
+/** The model read back from the encoded bytes of an artifact. */
+function throughArtifact(header: Artifact['header'], arrays: Artifact['arrays']): AlsModel {
   const chunks = encodeArtifact(header, arrays);
   const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
@@ -254,14 +259,7 @@ describe('AlsModel', () => {
     const { header, arrays } = m.toArtifact();
     expect(arrays.itemGram).toBeInstanceOf(Float64Array);
     const { itemGram: _saved, ...older } = arrays;
-    const chunks = encodeArtifact(header, older);
-    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.byteLength;
-    }
-    const loaded = AlsModel.fromArtifact(decodeArtifact(bytes));
+    const loaded = throughArtifact(header, older);
     const ctx = { ...trainingContext(data, 2), userIndex: -1 };
     const a = new Float32Array(30);
     const b = new Float32Array(30);
