@@ -1,7 +1,8 @@
 /**
- * The open-loop generator of bench/open-loop.ts with a give-up bound: once an answer takes longer
- * than `giveUpMs` the server is overloaded at this rate, so no further requests are scheduled
- * (those in flight are awaited). Without it an overloaded run lasts until the whole backlog drains.
+ * Open-loop load: GET requests on a fixed schedule, each measured from its scheduled time (no
+ * coordinated omission), with a give-up bound: once an answer takes longer than `giveUpMs` the
+ * server is overloaded at this rate, so no further requests are scheduled (those in flight are
+ * awaited). Without it an overloaded run lasts until the whole backlog drains.
  */
 import http from 'node:http';
 import { percentile } from '../load.js';
