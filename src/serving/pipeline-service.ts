@@ -412,15 +412,17 @@ export class PipelineService {
     const all = readPlacementSettings(this.settingsFile);
     all[placement] = settings;
     writePlacementSettings(this.settingsFile, all);
-    await this.ensureSegments(all);
-    await this.ensureContextPopularity(all);
-    this.assemble();
+    await this.applySettings(all);
     return settings;
   }
 
   /** Applies settings another process wrote to the settings file. */
   async settingsChanged(): Promise<void> {
-    const all = readPlacementSettings(this.settingsFile);
+    await this.applySettings(readPlacementSettings(this.settingsFile));
+  }
+
+  /** What the settings need computed (segments, popularity by context), then the pipelines. */
+  private async applySettings(all: Record<string, PlacementSettings>): Promise<void> {
     await this.ensureSegments(all);
     await this.ensureContextPopularity(all);
     this.assemble();
