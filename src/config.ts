@@ -14,6 +14,7 @@ import path from 'node:path';
  * | KINDRED_HOST        | HTTP bind address                         | 127.0.0.1            |
  * | KINDRED_PORT        | HTTP port                                 | 8080                 |
  * | KINDRED_LOG_LEVEL   | pino level (silent, info, debug, ...)     | info                 |
+ * | KINDRED_HISTORY_MEMORY_EVENTS | most events `serve` indexes in memory for histories (SQLite, ~30 bytes each; more: none; 0: off) | 20000000 |
  */
 export interface KindredConfig {
   dataDir: string;
@@ -22,7 +23,12 @@ export interface KindredConfig {
   host: string;
   port: number;
   logLevel: string;
+  /** Most events a serving process indexes in memory for histories (0: none); see the table. */
+  historyMemoryEvents: number;
 }
+
+/** About 27 bytes per event: 20M events take ~0.6 GB per serving process. */
+const DEFAULT_HISTORY_MEMORY_EVENTS = 20_000_000;
 
 export type StoreConfig =
   { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
@@ -67,5 +73,17 @@ export function loadConfig(
     host: overrides.host ?? env.KINDRED_HOST ?? '127.0.0.1',
     port,
     logLevel: overrides.logLevel ?? env.KINDRED_LOG_LEVEL ?? 'info',
+    historyMemoryEvents: historyMemoryEvents(env.KINDRED_HISTORY_MEMORY_EVENTS),
   };
+}
+
+function historyMemoryEvents(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_HISTORY_MEMORY_EVENTS;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new Error(
+      `KINDRED_HISTORY_MEMORY_EVENTS must be a whole number of events, 0 to disable, got '${raw}'`,
+    );
+  }
+  return n;
 }

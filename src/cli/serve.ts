@@ -84,6 +84,7 @@ export function serveCommand(): Command {
         const engine = await openEngine(config);
         if (worker !== null) joinCluster(engine);
         if (flags.train && worker === null) await engine.train({ progress: (m) => console.log(m) });
+        keepHistoryInMemory(engine, config, worker);
         // One worker runs the schedule; the others load what it trains.
         const schedules = worker === null || worker === 1;
         if (schedules && (flags.retrainEvery !== undefined || flags.retrainAfterEvents !== undefined))
@@ -106,6 +107,30 @@ export function serveCommand(): Command {
         );
       },
     );
+}
+
+/**
+ * Serving processes (and only they: every request reads a history) answer histories from memory
+ * once the store has indexed them in the background; one line reports when that is ready.
+ */
+function keepHistoryInMemory(engine: Engine, config: KindredConfig, worker: number | null): void {
+  const store = engine.store;
+  const who = worker === null ? '' : `worker ${worker}: `;
+  if (config.historyMemoryEvents === 0 || !store.keepHistoryInMemory) {
+    const why = store.keepHistoryInMemory ? 'turned off' : `the ${store.kind} store serves them itself`;
+    console.log(`${who}histories are read from the database: ${why} (KINDRED_HISTORY_MEMORY_EVENTS)`);
+    return;
+  }
+  store.keepHistoryInMemory({ maxEvents: config.historyMemoryEvents }).then(
+    (report) =>
+      console.log(
+        report.built
+          ? `${who}histories in memory: ${report.events} events, ${(report.bytes / 2 ** 20).toFixed(0)} MB, ` +
+              `ready in ${report.seconds.toFixed(1)} s`
+          : `${who}histories are read from the database: ${report.reason} (KINDRED_HISTORY_MEMORY_EVENTS)`,
+      ),
+    (err: Error) => console.error(`${who}histories are read from the database: ${err.message}`),
+  );
 }
 
 /** `--workers`: a positive integer, or 'auto' for one per core; absent means one. */

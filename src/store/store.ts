@@ -138,6 +138,13 @@ export interface Store {
   userHistory(userId: string, options?: { limit?: number; types?: string[] }): Promise<HistoryEntry[]>;
   /** Every event in ascending id order, in columnar batches of at most `batchSize` rows. */
   scanEvents(batchSize?: number): AsyncIterable<EventBatch>;
+  /**
+   * Answers `userHistory` from memory from now on, for serving processes (SQLite): builds an index
+   * of every event in the background, kept exactly as fresh as the events table, unless the store
+   * holds more than `maxEvents` events. Histories come from the database until it is ready, which
+   * the promise reports.
+   */
+  keepHistoryInMemory?(options: { maxEvents: number }): Promise<HistoryMemoryReport>;
 
   /**
    * Logs served recommendations in one transaction; a row whose id is already stored is skipped
@@ -165,6 +172,10 @@ export interface Store {
   /** Refuses (ConflictError) while events of that type exist. Returns false if it did not exist. */
   deleteEventType(name: string): Promise<boolean>;
 }
+
+/** The outcome of Store.keepHistoryInMemory: the index's events and memory, or why there is none. */
+export type HistoryMemoryReport =
+  { built: true; events: number; bytes: number; seconds: number } | { built: false; reason: string };
 
 /** Where served recommendations are written (see Store.openServedWriter). */
 export interface ServedWriter {

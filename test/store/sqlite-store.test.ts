@@ -48,6 +48,25 @@ storeContract(
   },
 );
 
+/** A file store answering histories from memory once its index is built. */
+async function openIndexed(path: string): Promise<Store> {
+  const store = (await open(path)) as SqliteStore;
+  expect(await store.keepHistoryInMemory({ maxEvents: 1_000_000 })).toMatchObject({ built: true });
+  return store;
+}
+
+storeContract(
+  'sqlite (file, histories in memory)',
+  () => openIndexed(join(dir, `contract-${++counter}.db`)),
+  (store) => store.close(),
+  {
+    reopen: async (store) => {
+      await store.close();
+      return openIndexed(paths.get(store)!);
+    },
+  },
+);
+
 storeContract('sqlite (:memory:)', async () => {
   const store = new SqliteStore(':memory:');
   await store.init();
@@ -236,6 +255,32 @@ describe('SqliteStore specifics', () => {
       await reader.close();
       await writer.close();
     });
+  });
+
+  it('logs every deletion of events and of users, in commit order', async () => {
+    const path = join(dir, 'deletion-log.db');
+    const store = await open(path);
+    await store.insertEvents([view('u1', 'i1', 1), view('u2', 'i2', 2), view('u3', 'i3', 3)]);
+    await store.upsertUsers([{ id: 'idle' }]);
+    expect(await store.deleteEvent(2)).toBe(true);
+    expect(await store.deleteEvent(2)).toBe(false);
+    expect(await store.deleteUser('u1')).toEqual({ deleted: true, events: 1 });
+    expect(await store.deleteUser('idle')).toEqual({ deleted: true, events: 0 });
+    expect(await store.deleteItem('i3')).toEqual({ deleted: true, events: 1 });
+    expect(await store.deleteItem('i2')).toEqual({ deleted: true, events: 0 });
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    // u1 and idle were the first and fourth users created (keys 1 and 4), i3 the third item. A user
+    // deletion is logged without events too; an item deletion only with them.
+    expect(
+      db.prepare('SELECT seq, event_id, user_idx, item_idx FROM event_deletions ORDER BY seq').raw().all(),
+    ).toEqual([
+      [1, 2, null, null],
+      [2, null, 1, null],
+      [3, null, 4, null],
+      [4, null, null, 3],
+    ]);
+    db.close();
   });
 
   it('refuses calls before init', async () => {

@@ -156,6 +156,24 @@ function moveServedLog(db: Database.Database): void {
 DROP TABLE main.recommendations;`);
 }
 
+/**
+ * Every deletion of events, in commit order, for copies of the events kept outside SQLite (the
+ * serving processes' history index): they learn from it what any connection deleted since they
+ * last looked. One row per `deleteEvent` that deleted (`event_id`), per user deletion (`user_idx`;
+ * even without events, as readers may cache user keys) and per item deletion that removed events
+ * (`item_idx`). Keys are never reused, so "every event of that key" stays exact. AUTOINCREMENT
+ * keeps `seq` increasing even if rows were ever removed, so a reader's position stays meaningful.
+ * Rows are small and deletions rare; the log is not pruned.
+ */
+const EVENT_DELETIONS = `
+CREATE TABLE event_deletions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id INTEGER,
+  user_idx INTEGER,
+  item_idx INTEGER
+);
+`;
+
 function seedDefaultEventTypes(db: Database.Database): void {
   const insert = db.prepare(
     `INSERT INTO event_types (name, weight, value_mode, description) VALUES (?, ?, ?, ?)
@@ -174,6 +192,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 2, name: 'default event types', up: seedDefaultEventTypes },
   { version: 3, name: 'recommendation log', up: (db) => db.exec(RECOMMENDATION_LOG) },
   { version: 4, name: 'recommendation log in its own file', up: moveServedLog },
+  { version: 5, name: 'event deletion log', up: (db) => db.exec(EVENT_DELETIONS) },
 ];
 
 /** Applies every pending migration, each in its own write transaction. */

@@ -14,6 +14,7 @@ import type {
   EventBatch,
   EventFilter,
   HistoryEntry,
+  HistoryMemoryReport,
   InsertEventsResult,
   ItemListOptions,
   ListOptions,
@@ -24,6 +25,8 @@ import type {
   ServedWriter,
 } from '../store.js';
 import { ThreadedServedWriter } from './threaded-served-writer.js';
+import type { HistoryIndex } from './history-index.js';
+import { MemoryHistory } from './memory-history.js';
 
 /**
  * The file of the served-recommendation log beside a database file (`kindred.db` →
@@ -78,6 +81,7 @@ import {
 
 type Params = unknown[];
 type AfterCommit = (callback: () => void) => void;
+const NO_ROWS: readonly (readonly unknown[])[] = [];
 
 const EVENT_COLUMNS = `e.id AS id, u.id AS userId, i.id AS itemId, t.name AS type, e.value AS value, e.ts AS ts,
   e.session_id AS sessionId, e.context AS context, e.client_event_id AS clientEventId`;
@@ -142,6 +146,9 @@ export class SqliteStore implements Store {
   /** `store_meta.key_generation` the caches were filled under; deletes by any connection bump it. */
   private cacheGeneration = -1;
   private ready = false;
+  /** Histories from memory, once `keepHistoryInMemory` was called (see memory-history.ts). */
+  private memoryHistory: MemoryHistory | null = null;
+  private memoryHistoryReport: Promise<HistoryMemoryReport> | null = null;
 
   constructor(private readonly path: string) {
     this.db = new Database(path);
@@ -170,6 +177,9 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.ready = false;
+    const history = this.memoryHistory;
+    this.memoryHistory = null;
+    await history?.close();
     this.statements.clear();
     if (this.db.open) this.db.close();
   }
@@ -328,7 +338,11 @@ export class SqliteStore implements Store {
   }
 
   async deleteEvent(id: number): Promise<boolean> {
-    return this.write(() => this.sql('DELETE FROM events WHERE id = ?').run(id).changes > 0);
+    return this.write(() => {
+      const deleted = this.sql('DELETE FROM events WHERE id = ?').run(id).changes > 0;
+      if (deleted) this.sql('INSERT INTO event_deletions (event_id) VALUES (?)').run(id);
+      return deleted;
+    });
   }
 
   async countEvents(): Promise<number> {
@@ -339,14 +353,36 @@ export class SqliteStore implements Store {
     userId: string,
     options: { limit?: number; types?: string[] } = {},
   ): Promise<HistoryEntry[]> {
+    this.requireReady();
     const limit = positiveLimit(options.limit, DEFAULT_HISTORY_LIMIT);
     const types = options.types !== undefined && options.types.length > 0 ? options.types : null;
+    const indexed = this.memoryHistory?.recent(userId, limit, types);
+    if (indexed) return this.indexedEntries(indexed.index, indexed.rows);
     const rows = (
       types
         ? this.sql(HISTORY_OF_TYPES).raw(true).all(this.segments(), userId, JSON.stringify(types), limit)
         : this.sql(HISTORY).raw(true).all(this.segments(), userId, limit)
     ) as HistoryKeyRow[];
     return this.historyEntries(rows);
+  }
+
+  /**
+   * Serves `userHistory` from an in-memory index from now on (built on a worker thread; SQL until
+   * it is ready). Not for in-memory databases: the worker's connection could not see them, and
+   * they are small. A second call answers as the first.
+   */
+  async keepHistoryInMemory(options: { maxEvents: number }): Promise<HistoryMemoryReport> {
+    this.requireReady();
+    if (this.memoryHistoryReport) return this.memoryHistoryReport;
+    if (!(options.maxEvents > 0)) {
+      this.memoryHistoryReport = Promise.resolve({ built: false, reason: 'disabled (no events allowed)' });
+    } else if (this.path === ':memory:' || this.path === '') {
+      this.memoryHistoryReport = Promise.resolve({ built: false, reason: 'an in-memory database' });
+    } else {
+      this.memoryHistory = new MemoryHistory(this.db, options.maxEvents);
+      this.memoryHistoryReport = this.memoryHistory.start(this.path);
+    }
+    return this.memoryHistoryReport;
   }
 
   async *scanEvents(batchSize: number = DEFAULT_SCAN_BATCH): AsyncIterable<EventBatch> {
@@ -493,6 +529,42 @@ export class SqliteStore implements Store {
 
   // ---- internals ----
 
+  /**
+   * As `historyEntries`, for rows of the in-memory index: one pass while every name is cached,
+   * else the missing names are loaded first.
+   */
+  private indexedEntries(index: HistoryIndex, rows: Int32Array, loaded = false): HistoryEntry[] {
+    const entries: HistoryEntry[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const itemId = this.itemNames.get(index.itemKey(row));
+      const type = this.typeNames.get(index.typeKey(row));
+      if (itemId === undefined || type === undefined) {
+        if (loaded) continue; // deleted since: dropped, as historyEntries does
+        this.loadIndexedNames(index, rows);
+        return this.indexedEntries(index, rows, true);
+      }
+      entries.push({ itemId, type, value: index.value(row), timestamp: index.timestamp(row) });
+    }
+    return entries;
+  }
+
+  private loadIndexedNames(index: HistoryIndex, rows: Int32Array): void {
+    const items: number[] = [];
+    const types: number[] = [];
+    // Trims the caches as `missing` does on the SQL path (there are no key rows to pass it).
+    this.itemNames.missing(NO_ROWS, 0);
+    this.typeNames.missing(NO_ROWS, 0);
+    for (let i = 0; i < rows.length; i++) {
+      const item = index.itemKey(rows[i]);
+      const type = index.typeKey(rows[i]);
+      if (this.itemNames.get(item) === undefined) items.push(item);
+      if (this.typeNames.get(type) === undefined) types.push(type);
+    }
+    this.loadNames(this.itemNames, 'SELECT idx, id FROM items', items);
+    this.loadNames(this.typeNames, 'SELECT idx, name FROM event_types', types);
+  }
+
   /** Names the item and type keys of history rows; rows whose item or type is gone are dropped. */
   private historyEntries(rows: readonly HistoryKeyRow[]): HistoryEntry[] {
     this.loadNames(this.itemNames, 'SELECT idx, id FROM items', this.itemNames.missing(rows, 0));
@@ -556,6 +628,9 @@ export class SqliteStore implements Store {
       this.segments(),
       idx,
     ).changes;
+    // Every user deletion is logged, with events or not: serving processes cache user keys until then.
+    if (events > 0 || table === 'users')
+      this.sql(`INSERT INTO event_deletions (${column}) VALUES (?)`).run(idx);
     this.sql(`DELETE FROM ${table} WHERE idx = ?`).run(idx);
     if (table === 'users') this.sql('DELETE FROM recommendations WHERE user_id = ?').run(id);
     this.bumpGeneration(afterCommit, () => (table === 'users' ? this.userIdx : this.itemIdx).delete(id));
