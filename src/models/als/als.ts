@@ -18,7 +18,8 @@
  * ml-latest-small; the small λ of other libraries' defaults (0.01–0.05) overfits such data.
  * The conjugate-gradient half-steps run in a WebAssembly SIMD kernel when the runtime has it
  * (`kernel` auto), on worker threads for large problems; the TypeScript kernel is the
- * reference and the fallback.
+ * reference and the fallback. Serving's fold-in and explanations use another SIMD kernel
+ * (`kernel` other than js) with bitwise the results of the TypeScript solve.
  */
 import { availableParallelism } from 'node:os';
 import type { CsrMatrix } from '../../data/csr.js';
@@ -26,6 +27,7 @@ import type { InteractionData } from '../../data/interactions.js';
 import { AlsScratch, addGramLower, finishGram, solveExact } from '../../kernels/als-kernels.js';
 import { choleskySolveFourRows } from '../../kernels/cholesky-blocked.js';
 import { alsWasmSupported, FactorScorer } from '../../kernels/als-wasm.js';
+import { WasmFoldIn } from '../../kernels/foldin-wasm.js';
 import { topK } from '../../kernels/topk.js';
 import { ArtifactError, requireArray, type Artifact, type SavableRecommender } from '../artifact.js';
 import { expectModel, secondsSince } from '../model-kit.js';
@@ -121,6 +123,11 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   private contributions = new Float64Array(0);
   /** SIMD scoring over the item factors, created on first use (null: plain TypeScript). */
   private scorer: FactorScorer | null | undefined;
+  /**
+   * SIMD fold-in and explanation solves, created on first use (null: plain TypeScript). When
+   * present it holds the factorised system of `explained` instead of `system`.
+   */
+  private foldKernel: WasmFoldIn | null | undefined;
 
   private constructor(
     readonly info: ModelInfo,
@@ -150,6 +157,7 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
       ex: new Float32Array(0),
       count: 0,
       factor: new Float64Array(k * k),
+      kernel: null,
     };
     this.explainZ = new Float64Array(k);
   }
@@ -398,14 +406,19 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     const system = this.explainSystem(ctx.history, ctx.historyWeights);
     if (!system) return [];
     const { idx, ex, count, factor } = system;
-    // z = W·y_i via the Cholesky factor of W⁻¹.
-    const z = this.explainZ;
-    const yo = itemIndex * k;
-    for (let f = 0; f < k; f++) z[f] = this.itemFactors[yo + f];
-    choleskySolveFourRows(factor, k, z);
-    if (this.contributions.length < count) this.contributions = new Float64Array(count);
-    const weight = this.contributions;
-    historyDots(this.itemFactors, k, idx, count, z, weight);
+    let weight: Float64Array;
+    if (system.kernel) {
+      weight = system.kernel.itemDots(itemIndex);
+    } else {
+      // z = W·y_i via the Cholesky factor of W⁻¹.
+      const z = this.explainZ;
+      const yo = itemIndex * k;
+      for (let f = 0; f < k; f++) z[f] = this.itemFactors[yo + f];
+      choleskySolveFourRows(factor, k, z);
+      if (this.contributions.length < count) this.contributions = new Float64Array(count);
+      weight = this.contributions;
+      historyDots(this.itemFactors, k, idx, count, z, weight);
+    }
     let finite = true;
     for (let q = 0; q < count; q++) {
       weight[q] = (1 + ex[q]) * weight[q];
@@ -427,31 +440,57 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
     const cached = this.explained;
     if (cached && cached.history === history && cached.weights === weights)
       return cached.solved ? this.system : null;
-    const k = this.k;
-    const nt = this.aggregate(history, weights);
-    let solved = false;
-    if (nt > 0) {
-      const idx = this.touched.subarray(0, nt).sort();
-      const ex = this.historyExtra(idx, nt);
-      solved = solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch);
-      if (solved) this.keepSystem(idx, ex, nt);
-    }
+    const solved = this.solveHistory(this.aggregate(history, weights)) !== null;
     this.explained = { history, weights, solved };
     return solved ? this.system : null;
   }
 
   /** Exact user half-step from a history, into `out`. */
   private foldInto(history: Int32Array, weights: Float32Array, out: Float32Array): Float32Array {
-    const k = this.k;
     const nt = this.aggregate(history, weights);
+    const x = this.solveHistory(nt);
+    if (x) for (let f = 0; f < this.k; f++) out[f] = x[f];
+    else out.fill(0);
+    // The same factorised system explains this history's scores: explain() reuses it.
+    this.explained = { history, weights, solved: x !== null };
+    return out;
+  }
+
+  /**
+   * Solves the user system of the `nt` aggregated history items (touched / weightScratch) and
+   * keeps it factorised for explain(): in the SIMD kernel when there is one, else in `system`.
+   * The solution, or null when the system is not positive definite or the history is empty
+   * (whose solution is zero either way, so the factorisation is skipped).
+   */
+  private solveHistory(nt: number): Float64Array | null {
+    if (nt === 0) return null;
+    const k = this.k;
     const idx = this.touched.subarray(0, nt).sort();
     const ex = this.historyExtra(idx, nt);
-    const solved = solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch);
-    for (let f = 0; f < k; f++) out[f] = this.scratch.x[f];
-    // The same factorised system explains this history's scores: keep it for explain().
-    if (nt > 0 && solved) this.keepSystem(idx, ex, nt);
-    this.explained = { history, weights, solved: nt > 0 && solved };
-    return out;
+    const kernel = this.fold();
+    if (kernel) {
+      const solved = kernel.solve(idx, ex, nt);
+      const sys = this.system;
+      sys.idx = kernel.indices;
+      sys.ex = kernel.extra;
+      sys.count = nt;
+      sys.kernel = kernel;
+      return solved ? kernel.solution : null;
+    }
+    if (!solveExact(idx, ex, 0, 0, nt, this.itemFactors, k, k, this.itemGram, this.scratch)) return null;
+    this.keepSystem(idx, ex, nt);
+    return this.scratch.x;
+  }
+
+  /** The SIMD fold-in kernel, created on first use; null when the params or the runtime rule it out. */
+  private fold(): WasmFoldIn | null {
+    if (this.foldKernel === undefined) {
+      this.foldKernel =
+        this.params.kernel === 'js'
+          ? null
+          : WasmFoldIn.create(this.itemFactors, this.itemIds.length, this.k, this.itemGram);
+    }
+    return this.foldKernel;
   }
 
   /** Copies the history items, their extra confidences and the factor just solved into `system`. */
@@ -503,12 +542,16 @@ export class AlsModel implements SavableRecommender, FoldIn, UserSimilarity, Exp
   }
 }
 
-/** A user's factorised system: history items (ascending), their extra confidences, the Cholesky factor. */
+/**
+ * A user's factorised system: history items (ascending), their extra confidences, and the
+ * Cholesky factor, or the SIMD kernel that holds it.
+ */
 interface UserSystem {
   idx: Int32Array;
   ex: Float32Array;
   count: number;
   factor: Float64Array;
+  kernel: WasmFoldIn | null;
 }
 
 /** out[q] = y_idx[q] · z for q < count, four history items side by side (each summed in factor order). */
