@@ -41,7 +41,10 @@ export interface Recommender {
    * Items the model cannot score get -Infinity.
    */
   score(ctx: ScoringContext, out: Float32Array): void;
-  /** Items most similar to the given one (the item itself excluded); null if the model has no notion of it. */
+  /**
+   * Items most similar to the given one (the item itself excluded); null if the model has no notion
+   * of it. The arrays may be views of the model's own data: read them, do not modify them.
+   */
   similarItems(itemIndex: number, k: number): TopK | null;
 }
 
@@ -85,6 +88,25 @@ export function canPredict(m: Recommender): m is Recommender & RatingPredictor {
 
 export function canExplain(m: Recommender): m is Recommender & Explainer {
   return typeof (m as Partial<Explainer>).explain === 'function';
+}
+
+/**
+ * A model whose `similarItems` reads precomputed neighbour lists (CSR by item, best first): callers
+ * on the request path read them in place instead of through a TopK per item.
+ */
+export interface NeighbourListModel {
+  readonly neighbourLists: Readonly<{ indptr: Int32Array; indices: Int32Array; scores: Float32Array }>;
+}
+
+export function hasNeighbourLists(m: Recommender): m is Recommender & NeighbourListModel {
+  const lists = (m as Partial<NeighbourListModel>).neighbourLists;
+  return (
+    lists !== undefined &&
+    lists.indptr instanceof Int32Array &&
+    lists.indptr.length === m.itemIds.length + 1 &&
+    lists.indices instanceof Int32Array &&
+    lists.scores instanceof Float32Array
+  );
 }
 
 export function canFoldIn(m: Recommender): m is Recommender & FoldIn {

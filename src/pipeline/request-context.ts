@@ -48,37 +48,41 @@ export function requestContext(
   p: RequestParams,
 ): RequestContext {
   const now = p.now ?? Date.now();
-  const items: number[] = [];
-  const weights: number[] = [];
-  const times: number[] = [];
+  // Typed arrays as long as the history, trimmed to the entries kept by views.
+  const items = new Int32Array(history.length);
+  const weights = new Float32Array(history.length);
+  const times = new Float64Array(history.length);
   const types: string[] = [];
-  for (const h of history) {
+  let n = 0;
+  for (let e = 0; e < history.length; e++) {
+    const h = history[e];
     const i = catalog.indexOf.get(h.itemId);
     const t = eventTypes.get(h.type);
     if (i === undefined || !t) continue;
     const s = eventStrength(t, h.value);
     if (!(s > 0)) continue;
-    items.push(i);
-    weights.push(s);
-    times.push(h.timestamp);
+    items[n] = i;
+    weights[n] = s;
+    times[n] = h.timestamp;
     types.push(h.type);
+    n++;
   }
   // The current session: the latest events back to the first gap longer than SESSION_GAP_MS,
   // and only when the latest one is recent.
   let sessionLength = 0;
-  if (times.length > 0 && now - times[0] <= SESSION_GAP_MS) {
+  if (n > 0 && now - times[0] <= SESSION_GAP_MS) {
     sessionLength = 1;
-    while (sessionLength < times.length && times[sessionLength - 1] - times[sessionLength] <= SESSION_GAP_MS)
+    while (sessionLength < n && times[sessionLength - 1] - times[sessionLength] <= SESSION_GAP_MS)
       sessionLength++;
   }
-  const history32 = Int32Array.from(items);
+  const history32 = items.subarray(0, n);
   const anchor = p.itemId ? (catalog.indexOf.get(p.itemId) ?? -1) : -1;
   return {
     userId: p.userId,
     userIndex: p.userIndex ?? -1,
     history: history32,
-    historyWeights: Float32Array.from(weights),
-    historyTimes: Float64Array.from(times),
+    historyWeights: weights.subarray(0, n),
+    historyTimes: times.subarray(0, n),
     historyTypes: types,
     session: history32.subarray(0, sessionLength),
     anchorItem: anchor,

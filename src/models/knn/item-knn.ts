@@ -216,7 +216,8 @@ export class ItemKnnModel implements SavableRecommender, Explainer {
     const { indptr, indices, scores } = this.neighbours;
     const start = indptr[itemIndex];
     const end = Math.min(indptr[itemIndex + 1], start + Math.max(0, Math.floor(k)));
-    return { indices: indices.slice(start, end), scores: scores.slice(start, end) };
+    // Views, not copies: this runs for every recent item of every request.
+    return { indices: indices.subarray(start, end), scores: scores.subarray(start, end) };
   }
 
   /** Neighbour lists, best first per item (do not modify). */

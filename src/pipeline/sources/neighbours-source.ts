@@ -2,8 +2,9 @@
  * Items like the user's recent ones: the neighbours of each of the last `recent` history items
  * (or session items, for "more of what you just did"), weighted down with recency, summed.
  */
-import type { Recommender } from '../../models/model.js';
+import { hasNeighbourLists, type NeighbourListModel, type Recommender } from '../../models/model.js';
 import type { CandidateSource, Explanation, ItemNames, RequestContext } from '../types.js';
+import { ItemAccumulator } from './item-accumulator.js';
 import { TopPicker } from './top.js';
 
 export type NeighbourSeeds = 'history' | 'session' | 'anchor' | 'cart';
@@ -33,13 +34,10 @@ export interface NeighboursOptions {
 }
 
 export class NeighboursSource implements CandidateSource {
-  private readonly acc: Float32Array;
-  private readonly touched: Int32Array;
-  /** Items the last generate touched (touched[0..touchedCount)). */
-  private touchedCount = 0;
-  /** Per item, the seed most similar to it in the last generate (-1: none) and that similarity. */
-  private readonly bestSeed: Int32Array;
-  private readonly bestSimilarity: Float64Array;
+  /** Per item touched by the last generate: its summed score and the seed most similar to it. */
+  private readonly acc: ItemAccumulator;
+  /** The model's neighbour lists, when it has them. */
+  private readonly lists: NeighbourListModel['neighbourLists'] | null;
   /** The request the last generate ran for: explain reads its seeds back for that request. */
   private generatedFor: RequestContext | null = null;
   private readonly picker = new TopPicker();
@@ -53,49 +51,45 @@ export class NeighboursSource implements CandidateSource {
     private readonly model: Recommender,
     options: NeighboursOptions = {},
   ) {
-    this.acc = new Float32Array(model.itemIds.length);
-    this.touched = new Int32Array(model.itemIds.length);
-    this.bestSeed = new Int32Array(model.itemIds.length).fill(-1);
-    this.bestSimilarity = new Float64Array(model.itemIds.length);
     this.recent = options.recent ?? 20;
     this.perItem = options.perItem ?? 50;
+    this.acc = new ItemAccumulator(Math.min(model.itemIds.length, this.recent * this.perItem));
+    this.lists = hasNeighbourLists(model) ? model.neighbourLists : null;
     this.decay = options.decay ?? 0.9;
     this.seeds = options.seeds ?? 'history';
   }
 
   generate(ctx: RequestContext, limit: number, add: (item: number, score: number) => void): number {
-    this.forgetSeeds();
+    const acc = this.acc;
+    acc.clear();
     const seeds = seedsOf(ctx, this.seeds);
     const n = Math.min(this.recent, seeds.length);
-    const bestSeed = this.bestSeed;
-    const bestSimilarity = this.bestSimilarity;
-    let touched = 0;
+    const lists = this.lists;
     let w = 1;
     for (let r = 0; r < n; r++, w *= this.decay) {
       const seed = seeds[r];
+      if (lists) {
+        // The lists in place: what similarItems(seed, perItem) returns, without a copy per seed.
+        if (seed < 0 || seed >= lists.indptr.length - 1) continue;
+        const start = lists.indptr[seed];
+        const end = Math.min(lists.indptr[seed + 1], start + this.perItem);
+        for (let p = start; p < end; p++) {
+          const s = lists.scores[p];
+          // The most similar seed is kept, the most recent one among equals.
+          if (s > 0) acc.add(lists.indices[p], w * s, seed, s);
+        }
+        continue;
+      }
       const top = this.model.similarItems(seed, this.perItem);
       if (!top) continue;
       for (let j = 0; j < top.indices.length; j++) {
-        const i = top.indices[j];
         const s = top.scores[j];
-        if (!(s > 0)) continue;
-        if (this.acc[i] === 0) this.touched[touched++] = i;
-        this.acc[i] += w * s;
-        // The most similar seed, the most recent one among equals.
-        if (s > bestSimilarity[i]) {
-          bestSimilarity[i] = s;
-          bestSeed[i] = seed;
-        }
+        if (s > 0) acc.add(top.indices[j], w * s, seed, s);
       }
     }
-    this.touchedCount = touched;
     this.generatedFor = ctx;
     this.picker.begin(limit);
-    for (let t = 0; t < touched; t++) {
-      const i = this.touched[t];
-      this.picker.push(i, this.acc[i]);
-      this.acc[i] = 0;
-    }
+    for (let t = 0; t < acc.size; t++) this.picker.push(acc.itemAt(t), acc.sumAt(t));
     return this.picker.drain(add);
   }
 
@@ -119,7 +113,7 @@ export class NeighboursSource implements CandidateSource {
 
   /** The seed generate found most similar to the item, -1 when no seed has it as a neighbour. */
   private recordedSeed(item: number): number {
-    return Number.isInteger(item) && item >= 0 && item < this.bestSeed.length ? this.bestSeed[item] : -1;
+    return Number.isInteger(item) && item >= 0 ? this.acc.seedOf(item) : -1;
   }
 
   /** The recent seed most similar to the item, searched afresh (a request other than the last generated). */
@@ -139,16 +133,5 @@ export class NeighboursSource implements CandidateSource {
       }
     }
     return best;
-  }
-
-  /** Clears what the last generate recorded about its seeds. */
-  private forgetSeeds(): void {
-    for (let t = 0; t < this.touchedCount; t++) {
-      const i = this.touched[t];
-      this.bestSeed[i] = -1;
-      this.bestSimilarity[i] = 0;
-    }
-    this.touchedCount = 0;
-    this.generatedFor = null;
   }
 }
