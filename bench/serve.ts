@@ -22,6 +22,10 @@
  *       [--data-dir DIR] [--keep] [--cpu-prof DIR] [--models popularity,trending,item-knn,als]
  *       [--workers auto|N] [--swap-rate 300]
  *
+ * Load starts once every worker listens and holds the histories in memory (a steady state);
+ * requests go out over a lean keep-alive client (serve/keep-alive-client.ts) so that the
+ * generator, on the same machine, takes little CPU from the server.
+ *
  * With --data-dir a dir this benchmark prepared before (shop imported, models trained) is reused;
  * otherwise the shop is built in a fresh dir under the system temp dir, removed at the end
  * unless --keep. --cpu-prof writes a V8 CPU profile of the server process into DIR.
@@ -30,6 +34,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactRepository } from '../src/models/artifact-repo.js';
+import { workerCount } from '../src/cli/serve.js';
+import { ANN_LIMIT } from '../src/pipeline/placements.js';
 import { trainModels } from '../src/models/training.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
@@ -79,8 +85,6 @@ const PERSONAL = 'als';
 const K = 10;
 const P99_TARGET = 10;
 const P99_CEILING = 20;
-/** Candidates the home placement's primary source asks the index for (src/pipeline/placements.ts). */
-const PRIMARY_LIMIT = 500;
 /** Written into a data dir once the shop is imported and the models trained. */
 const PREPARED = 'serve-bench-prepared';
 
@@ -160,8 +164,12 @@ async function startServer(dir: string): Promise<{ server: ServerProcess; second
   const server = await startNodeServer(['serve', '--data-dir', dir, '--workers', WORKERS], PORT, flags, {
     path: '/ready',
     timeoutMs: 600_000,
-    // Printed once every worker listens.
-    output: 'Kindred is listening',
+    // Steady state: every worker listens and holds the users' histories in memory (each prints
+    // one line when its index is built, or says why histories stay in the database).
+    output: (printed) =>
+      printed.includes('Kindred is listening') &&
+      (printed.match(/histories (in memory|are read from the database)/g) ?? []).length >=
+        workerCount(WORKERS),
   });
   return { server, seconds: (performance.now() - t) / 1000 };
 }
@@ -353,7 +361,7 @@ async function main(): Promise<void> {
         measureAnnRecall(path.join(dir, 'models'), PERSONAL, {
           queries: RECALL_QUERIES,
           k: K,
-          servedLimit: PRIMARY_LIMIT,
+          servedLimit: ANN_LIMIT,
           seed: SEED,
         }),
       );

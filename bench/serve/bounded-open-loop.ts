@@ -2,10 +2,12 @@
  * Open-loop load: GET requests on a fixed schedule, each measured from its scheduled time (no
  * coordinated omission), with a give-up bound: once an answer takes longer than `giveUpMs` the
  * server is overloaded at this rate, so no further requests are scheduled (those in flight are
- * awaited). Without it an overloaded run lasts until the whole backlog drains.
+ * awaited). Without it an overloaded run lasts until the whole backlog drains. Requests go out over
+ * a lean keep-alive client (keep-alive-client.ts), so the generator takes little CPU from a server
+ * on the same machine.
  */
-import http from 'node:http';
 import { percentile } from '../load.js';
+import { KeepAliveClient } from './keep-alive-client.js';
 
 export interface BoundedOpenLoopOptions {
   url: string;
@@ -37,11 +39,10 @@ export interface BoundedOpenLoopResult {
 }
 
 export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<BoundedOpenLoopResult> {
-  const target = new URL(o.url);
-  // FIFO: each request takes the connection idle longest, so the load spreads over every open
-  // connection as it does from many clients, instead of piling onto the one freed last (which a
+  // Requests take the connection idle longest (FIFO), so the load spreads over every open
+  // connection as from many clients instead of piling onto the one freed last (which a
   // multi-process server receives on one worker, since connections are what it balances).
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 64, scheduling: 'fifo' });
+  const client = new KeepAliveClient(o.url, o.maxSockets ?? 64);
   const planned = Math.round(o.rate * o.durationSeconds);
   const latencies = new Float64Array(planned);
   let ok = 0;
@@ -64,16 +65,9 @@ export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<Bou
       if ((stopped || next === planned) && done === next) resolve();
     };
     const send = (i: number) => {
-      const req = http.get({ host: target.hostname, port: target.port, path: o.path(i), agent }, (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => {
-          if (res.statusCode === 200) ok++;
-          else failed++;
-          finish(i);
-        });
-      });
-      req.on('error', () => {
-        failed++;
+      client.get(client.request(o.path(i)), (status) => {
+        if (status === 200) ok++;
+        else failed++;
         finish(i);
       });
     };
@@ -91,7 +85,7 @@ export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<Bou
     };
     setTimeout(tick, 50);
   });
-  agent.destroy();
+  client.close();
   const elapsed = (performance.now() - start) / 1000;
   const sorted = latencies.slice(0, next).sort();
   return {

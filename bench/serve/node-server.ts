@@ -10,8 +10,8 @@ export async function startNodeServer(
   args: string[],
   port: number,
   nodeFlags: string[],
-  /** Ready once `path` answers 200 and, when given, the server printed `output`. */
-  wait: { path: string; timeoutMs: number; output?: string },
+  /** Ready once `path` answers 200 and, when given, what the server printed satisfies `output`. */
+  wait: { path: string; timeoutMs: number; output?: (printed: string) => boolean },
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -26,7 +26,7 @@ export async function startNodeServer(
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
       const res = await fetch(`${url}${wait.path}`);
-      if (res.ok && (wait.output === undefined || output.includes(wait.output))) break;
+      if (res.ok && (wait.output === undefined || wait.output(output))) break;
     } catch {
       // not listening yet
     }
