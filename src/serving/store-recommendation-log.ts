@@ -5,7 +5,7 @@
  * Guarantee: a served list is durable once the promise `record()` returned resolves (at most
  * `flushIntervalMs` after the call, sooner when `maxBatch` lists are waiting), and `close()`
  * writes everything still queued. A crash can lose the served lists of the last
- * `flushIntervalMs` (10 ms by default); it never loses events, which are written on their own
+ * `flushIntervalMs` (50 ms by default); it never loses events, which are written on their own
  * acknowledged path, so their attribution is back as soon as a list with that id is stored
  * (events name the recommendation id; nothing links the other way).
  *
@@ -20,12 +20,7 @@ import type { RecommendationTally, ServedWriter, Store } from '../store/store.js
 import type { ItemOutcome, RecommendationLog, ServedRecommendation } from './recommendation-log.js';
 
 export interface StoreRecommendationLogOptions {
-  /**
-   * Longest a served list waits in the queue before it is written (ms, default 10). Short: a list
-   * still queued when the young generation is collected survives into the old one, and it is the
-   * old generation's collections that pause serving for tens of milliseconds. Under load batches
-   * grow by themselves, since a write waits for the one before it.
-   */
+  /** Longest a served list waits in the queue before it is written (ms, default 50). */
   flushIntervalMs?: number;
   /** A batch is written as soon as this many lists wait (default 500). */
   maxBatch?: number;
@@ -43,7 +38,7 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-const DEFAULT_FLUSH_MS = 10;
+const DEFAULT_FLUSH_MS = 50;
 const DEFAULT_MAX_BATCH = 500;
 const DEFAULT_MAX_PENDING = 100_000;
 const DEFAULT_SCAN_BATCH = 500;
