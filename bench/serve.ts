@@ -316,7 +316,10 @@ async function main(): Promise<void> {
 
     console.log('3. server process');
     const { server, seconds } = await startServer(dir);
-    record('server start to /ready (models loaded, catalogue, HNSW build)', `${seconds.toFixed(1)} s`);
+    record(
+      'server start to steady state (every worker listens with its models, catalogue and ANN index, and holds the histories in memory)',
+      `${seconds.toFixed(1)} s`,
+    );
     try {
       const paths = requestPaths(200_000, SEED);
       // Warm-up to a steady state: compiled code, name caches, the pages of the users' histories.
