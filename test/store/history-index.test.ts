@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { EventInput } from '../../src/domain/types.js';
+import { Rng } from '../../src/ingest/prng.js';
 import { HistoryIndex } from '../../src/store/sqlite/history-index.js';
 import { MemoryHistory } from '../../src/store/sqlite/memory-history.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -13,16 +14,10 @@ const dir = mkdtempSync(join(tmpdir(), 'kindred-history-index-'));
 let counter = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Small deterministic PRNG, so a failing sequence can be replayed. */
+/** Deterministic numbers in [0, 1), so a failing sequence can be replayed. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 function event(userId: string, itemId: string, type: string, timestamp: number, value: number | null = null) {
