@@ -13,7 +13,9 @@
  *   3. the per-stage timing of debug requests (the response's trace);
  *   4. recall@10 of the server's ANN index against exact search over sampled users (≥ 0.95);
  *   5. latency while the personal model is hot-swapped under load (--swap-rate, 0 to skip);
- *   6. peak resident memory of the server (primary and workers).
+ *   6. peak resident memory of the server (primary and workers);
+ *   7. CPU per request at 1,000 requests/s, of the server (every process and thread) and of the
+ *      load generator: steadier than the latencies on a shared machine.
  *
  *   npm run bench:serve -- [--users 100000] [--items 50000] [--interactions 4000000]
  *       [--seconds 20] [--step-seconds 10] [--rates 1100,1200,1300,1400,1500,1750,2000,2500,3000]
@@ -39,7 +41,7 @@ import { ANN_LIMIT } from '../src/pipeline/placements.js';
 import { trainModels } from '../src/models/training.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
-import { processTreeMemory } from './serve/process-memory.js';
+import { processTreeCpuSeconds, processTreeMemory } from './serve/process-memory.js';
 import { swapUnderLoad } from './serve/swap-under-load.js';
 import { buildShop } from './serve/shop.js';
 import { runBoundedOpenLoop, type BoundedOpenLoopResult } from './serve/bounded-open-loop.js';
@@ -248,7 +250,12 @@ const within = (r: BoundedOpenLoopResult): boolean => !r.overloaded && r.failed 
  * One pass: the base rate, then up the steps until p99 reaches the ceiling (or, when the base
  * rate already misses it, down the lower steps until one stays under it).
  */
-async function loadPass(url: string, paths: string[], pass: number): Promise<void> {
+async function loadPass(
+  url: string,
+  paths: string[],
+  pass: number,
+  serverPid: number | undefined,
+): Promise<void> {
   let offset = pass * 1_000_003;
   const run = async (rate: number, seconds: number): Promise<BoundedOpenLoopResult> => {
     const base = offset;
@@ -261,10 +268,18 @@ async function loadPass(url: string, paths: string[], pass: number): Promise<voi
       giveUpMs: GIVE_UP_MS,
     });
   };
+  const serverCpu = processTreeCpuSeconds(serverPid);
+  const generatorCpu = process.cpuUsage();
   const base = await run(BASE_RATE, SECONDS);
+  const serverSeconds = (processTreeCpuSeconds(serverPid) ?? NaN) - (serverCpu ?? NaN);
+  const generator = process.cpuUsage(generatorCpu);
+  // What a request costs in CPU, less noisy than the latencies on a shared machine.
+  const cpu =
+    `; CPU per request: server ${((serverSeconds * 1000) / base.sent).toFixed(2)} ms (every process and thread), ` +
+    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms`;
   record(
     `run ${pass + 1}: ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
-    `${loadLine(base)} → p99 ${base.p99 <= P99_TARGET ? '≤' : '>'} ${P99_TARGET} ms`,
+    `${loadLine(base)} → p99 ${base.p99 <= P99_TARGET ? '≤' : '>'} ${P99_TARGET} ms${cpu}`,
   );
   let best = 0;
   const tried: number[] = [BASE_RATE];
@@ -332,7 +347,7 @@ async function main(): Promise<void> {
       }); // warm-up
       await stageBreakdown(server.url, paths);
       console.log(`5. open-loop load, ${Math.round(UNKNOWN * 100)}% unknown users, placement=home, k=${K}`);
-      for (let pass = 0; pass < REPEAT; pass++) await loadPass(server.url, paths, pass);
+      for (let pass = 0; pass < REPEAT; pass++) await loadPass(server.url, paths, pass, server.child.pid);
       if (SWAP_RATE > 0) {
         const swap = await swapUnderLoad(
           server.url,

@@ -1,4 +1,4 @@
-/** Resident memory of another process, from /proc (Linux only; null elsewhere). */
+/** Resident memory and CPU time of another process tree, from /proc (Linux only; null elsewhere). */
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessMemory {
@@ -67,4 +67,33 @@ export function processTreeMemory(pid: number | undefined): (ProcessMemory & { p
     return null;
   }
   return processes > 0 ? { peak, now, processes } : null;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/**
+ * CPU seconds used so far by a process and its descendants, every thread included (null where
+ * /proc is missing). The difference over a run, per request, is what serving one costs.
+ */
+export function processTreeCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  let ticks = 0;
+  let processes = 0;
+  try {
+    for (const p of processTree(pid)) {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime and stime: fields 14 and 15 of the line, 12 and 13 after the name.
+        ticks += Number(fields[11]) + Number(fields[12]);
+        processes++;
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+  } catch {
+    return null;
+  }
+  return processes > 0 ? ticks / TICKS : null;
 }
