@@ -8,7 +8,9 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { KeyRow } from '../shared.js';
 import { HistoryIndex, type HistoryIndexData } from './history-index.js';
+import { EVENT_KEYS_AFTER } from './rows.js';
 
 export interface HistoryBuildRequest {
   file: string;
@@ -20,8 +22,6 @@ export type HistoryBuildReply =
   | { kind: 'built'; data: HistoryIndexData; deletionSeq: number }
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; error: string };
-
-type EventKeys = [id: number, user: number, item: number, type: number, value: number | null, ts: number];
 
 /** Room for events written after the build before the columns first grow on the serving thread. */
 const HEADROOM = 1 / 8;
@@ -48,13 +48,9 @@ function build({ file, maxEvents }: HistoryBuildRequest): {
       }
       const index = HistoryIndex.withCapacity(count + Math.ceil(count * HEADROOM));
       // Keyset pages: materialising whole pages is faster than stepping a cursor row by row.
-      const page = db
-        .prepare(
-          `SELECT id, user_idx, item_idx, type_idx, value, ts FROM events WHERE id > ? ORDER BY id LIMIT ${PAGE}`,
-        )
-        .raw(true);
+      const page = db.prepare(EVENT_KEYS_AFTER).raw(true);
       for (let after = 0; ;) {
-        const rows = page.all(after) as EventKeys[];
+        const rows = page.all(after, PAGE) as KeyRow[];
         for (const row of rows) {
           if (!index.append(row[0], row[1], row[2], row[3], row[4], row[5])) {
             return { reply: skipped(`event ${row[0]} has an id or key beyond 32 bits`), transfer: [] };

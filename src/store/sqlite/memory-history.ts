@@ -32,11 +32,12 @@
  */
 import type Database from 'better-sqlite3';
 import { runWorker, siblingModule, type WorkerRun } from '../../models/worker-threads.js';
+import type { KeyRow } from '../shared.js';
 import type { HistoryMemoryReport } from '../store.js';
 import { HistoryIndex } from './history-index.js';
+import { EVENT_KEYS_AFTER } from './rows.js';
 import type { HistoryBuildReply, HistoryBuildRequest } from './history-index-worker.js';
 
-type EventKeys = [id: number, user: number, item: number, type: number, value: number | null, ts: number];
 type DeletionRow = [eventId: number | null, user: number | null, item: number | null];
 /** max(id) of events, max(seq) of the deletion log, the user's key, the type keys (JSON). */
 type Probe = [maxId: number | null, maxSeq: number | null, user?: number | null, types?: string];
@@ -87,11 +88,7 @@ export class MemoryHistory {
         'SELECT event_id, user_idx, item_idx FROM event_deletions WHERE seq > ? AND seq <= ? ORDER BY seq',
       )
       .raw(true);
-    this.newEvents = db
-      .prepare(
-        'SELECT id, user_idx, item_idx, type_idx, value, ts FROM events WHERE id > ? ORDER BY id LIMIT ?',
-      )
-      .raw(true);
+    this.newEvents = db.prepare(EVENT_KEYS_AFTER).raw(true);
   }
 
   /** Builds the index from `file` on a worker thread; resolves once it serves (or was not built). */
@@ -193,10 +190,7 @@ export class MemoryHistory {
       this.watermark = index.dropDeadTail();
     }
     if (maxId > this.watermark) {
-      for (const row of this.newEvents.iterate(
-        this.watermark,
-        CATCH_UP_ROWS,
-      ) as IterableIterator<EventKeys>) {
+      for (const row of this.newEvents.iterate(this.watermark, CATCH_UP_ROWS) as IterableIterator<KeyRow>) {
         // Memory stays bounded: past the cap, histories come from SQL again.
         if (index.live >= this.maxEvents || !index.append(row[0], row[1], row[2], row[3], row[4], row[5])) {
           this.index = null;

@@ -18,12 +18,17 @@ export class NameCache {
     this.names[key] = name;
   }
 
-  /** Keys in `column` of `rows` without a cached name, repeats included (trims the cache first). */
-  missing(rows: readonly (readonly unknown[])[], column: number): readonly number[] {
+  /** Drops every name once the cache holds more than its bound; call before filling it. */
+  trim(): void {
     if (this.count > this.maxEntries) {
       this.names = [];
       this.count = 0;
     }
+  }
+
+  /** Keys in `column` of `rows` without a cached name, repeats included (trims the cache first). */
+  missing(rows: readonly (readonly unknown[])[], column: number): readonly number[] {
+    this.trim();
     const out: number[] = [];
     for (let i = 0; i < rows.length; i++) {
       const key = rows[i][column] as number;

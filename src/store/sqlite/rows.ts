@@ -43,6 +43,13 @@ export interface EventRow {
   clientEventId: string | null;
 }
 
+/**
+ * Events in id order after an id, as KeyRows (store/shared.ts), a page at a time: the scan for
+ * training and the in-memory history index both read the table this way.
+ */
+export const EVENT_KEYS_AFTER =
+  'SELECT id, user_idx, item_idx, type_idx, value, ts FROM events WHERE id > ? ORDER BY id LIMIT ?';
+
 /** A history row as keys: item, event type, value, timestamp. */
 export type HistoryKeyRow = [itemIdx: number, typeIdx: number, value: number | null, ts: number];
 

@@ -65,6 +65,7 @@ import {
 import { SEGMENT_BITS, SERVED_SCHEMA, ensureServedSchema, migrateSqlite } from './migrations.js';
 import { NameCache } from './name-cache.js';
 import {
+  EVENT_KEYS_AFTER,
   itemParams,
   toEventType,
   toItem,
@@ -81,7 +82,6 @@ import {
 
 type Params = unknown[];
 type AfterCommit = (callback: () => void) => void;
-const NO_ROWS: readonly (readonly unknown[])[] = [];
 
 const EVENT_COLUMNS = `e.id AS id, u.id AS userId, i.id AS itemId, t.name AS type, e.value AS value, e.ts AS ts,
   e.session_id AS sessionId, e.context AS context, e.client_event_id AS clientEventId`;
@@ -387,9 +387,7 @@ export class SqliteStore implements Store {
 
   async *scanEvents(batchSize: number = DEFAULT_SCAN_BATCH): AsyncIterable<EventBatch> {
     const size = positiveLimit(batchSize, DEFAULT_SCAN_BATCH);
-    const page = this.sql(
-      'SELECT id, user_idx, item_idx, type_idx, value, ts FROM events WHERE id > ? ORDER BY id LIMIT ?',
-    ).raw(true);
+    const page = this.sql(EVENT_KEYS_AFTER).raw(true);
     const names: ScanNames = { users: new KeyNames(), items: new KeyNames(), types: new KeyNames() };
     this.loadNames(names.users, 'SELECT idx, id FROM users');
     this.loadNames(names.items, 'SELECT idx, id FROM items');
@@ -552,9 +550,8 @@ export class SqliteStore implements Store {
   private loadIndexedNames(index: HistoryIndex, rows: Int32Array): void {
     const items: number[] = [];
     const types: number[] = [];
-    // Trims the caches as `missing` does on the SQL path (there are no key rows to pass it).
-    this.itemNames.missing(NO_ROWS, 0);
-    this.typeNames.missing(NO_ROWS, 0);
+    this.itemNames.trim();
+    this.typeNames.trim();
     for (let i = 0; i < rows.length; i++) {
       const item = index.itemKey(rows[i]);
       const type = index.typeKey(rows[i]);
