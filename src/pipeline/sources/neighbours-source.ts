@@ -38,6 +38,11 @@ export class NeighboursSource implements CandidateSource {
   private readonly acc: ItemAccumulator;
   /** The model's neighbour lists, when it has them. */
   private readonly lists: NeighbourListModel['neighbourLists'] | null;
+  /** The neighbours `locate` found last. */
+  private found: Int32Array = new Int32Array(0);
+  private foundScores: Float32Array = new Float32Array(0);
+  private foundFrom = 0;
+  private foundTo = 0;
   /** The request the last generate ran for: explain reads its seeds back for that request. */
   private generatedFor: RequestContext | null = null;
   private readonly picker = new TopPicker();
@@ -64,27 +69,15 @@ export class NeighboursSource implements CandidateSource {
     acc.clear();
     const seeds = seedsOf(ctx, this.seeds);
     const n = Math.min(this.recent, seeds.length);
-    const lists = this.lists;
     let w = 1;
     for (let r = 0; r < n; r++, w *= this.decay) {
       const seed = seeds[r];
-      if (lists) {
-        // The lists in place: what similarItems(seed, perItem) returns, without a copy per seed.
-        if (seed < 0 || seed >= lists.indptr.length - 1) continue;
-        const start = lists.indptr[seed];
-        const end = Math.min(lists.indptr[seed + 1], start + this.perItem);
-        for (let p = start; p < end; p++) {
-          const s = lists.scores[p];
-          // The most similar seed is kept, the most recent one among equals.
-          if (s > 0) acc.add(lists.indices[p], w * s, seed, s);
-        }
-        continue;
-      }
-      const top = this.model.similarItems(seed, this.perItem);
-      if (!top) continue;
-      for (let j = 0; j < top.indices.length; j++) {
-        const s = top.scores[j];
-        if (s > 0) acc.add(top.indices[j], w * s, seed, s);
+      if (!this.locate(seed)) continue;
+      const { found, foundScores, foundTo } = this;
+      for (let p = this.foundFrom; p < foundTo; p++) {
+        const s = foundScores[p];
+        // The most similar seed is kept, the most recent one among equals.
+        if (s > 0) acc.add(found[p], w * s, seed, s);
       }
     }
     this.generatedFor = ctx;
@@ -123,15 +116,38 @@ export class NeighboursSource implements CandidateSource {
     let best = -1;
     let bestScore = 0;
     for (let r = 0; r < n; r++) {
-      const top = this.model.similarItems(seeds[r], this.perItem);
-      if (!top) continue;
-      for (let j = 0; j < top.indices.length; j++) {
-        if (top.indices[j] === item && top.scores[j] > bestScore) {
+      if (!this.locate(seeds[r])) continue;
+      for (let p = this.foundFrom; p < this.foundTo; p++) {
+        if (this.found[p] === item && this.foundScores[p] > bestScore) {
           best = seeds[r];
-          bestScore = top.scores[j];
+          bestScore = this.foundScores[p];
         }
       }
     }
     return best;
+  }
+
+  /**
+   * Points found / foundScores [foundFrom, foundTo) at the seed's neighbours, what
+   * similarItems(seed, perItem) returns: in place when the model has neighbour lists, so no copy
+   * is made per seed. False when the model has none for the seed.
+   */
+  private locate(seed: number): boolean {
+    const lists = this.lists;
+    if (lists) {
+      if (!(Number.isInteger(seed) && seed >= 0 && seed < lists.indptr.length - 1)) return false;
+      this.found = lists.indices;
+      this.foundScores = lists.scores;
+      this.foundFrom = lists.indptr[seed];
+      this.foundTo = Math.min(lists.indptr[seed + 1], this.foundFrom + Math.max(0, Math.floor(this.perItem)));
+      return true;
+    }
+    const top = this.model.similarItems(seed, this.perItem);
+    if (!top) return false;
+    this.found = top.indices;
+    this.foundScores = top.scores;
+    this.foundFrom = 0;
+    this.foundTo = top.indices.length;
+    return true;
   }
 }

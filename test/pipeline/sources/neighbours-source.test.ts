@@ -110,7 +110,10 @@ describe('NeighboursSource.generate', () => {
         const out: [number, number][] = [];
         source.generate(ctx, 25, (item, score) => out.push([item, score]));
         const seeds = Array.from({ length: ITEMS }, (_, item) => source.explain(ctx, item, names));
-        return { out, seeds };
+        // Another request object: the seed is searched afresh instead of read back.
+        const fresh = copyOf(ctx);
+        const searched = Array.from({ length: ITEMS }, (_, item) => source.explain(fresh, item, names));
+        return { out, seeds, searched };
       };
       const a = run(viaTopK);
       const b = run(withLists);
