@@ -20,6 +20,32 @@ interface Pending {
   done: Done;
 }
 
+/** First in, first out, without the cost of Array.shift on long queues. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** The oldest item, removed; undefined when empty. */
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Removes every item, oldest first. */
+  *drain(): Generator<T> {
+    for (let item = this.shift(); item !== undefined; item = this.shift()) yield item;
+  }
+}
+
 /** One keep-alive connection; `send` only when idle. */
 class Connection {
   readonly socket: net.Socket;
@@ -102,10 +128,8 @@ class Connection {
  * balances connections sees the load spread over them; with none idle it opens one, or waits.
  */
 export class KeepAliveClient {
-  private readonly idle: Connection[] = [];
-  private idleHead = 0;
-  private readonly queue: Pending[] = [];
-  private queueHead = 0;
+  private readonly idle = new Fifo<Connection>();
+  private readonly queue = new Fifo<Pending>();
   private open = 0;
   private readonly host: string;
   private readonly port: number;
@@ -135,9 +159,7 @@ export class KeepAliveClient {
   }
 
   close(): void {
-    for (let i = this.idleHead; i < this.idle.length; i++) this.idle[i].socket.destroy();
-    this.idle.length = 0;
-    this.idleHead = 0;
+    for (const c of this.idle.drain()) c.socket.destroy();
   }
 
   private connect(): Connection {
@@ -149,36 +171,22 @@ export class KeepAliveClient {
       () => {
         this.open--;
         // A request waiting for a connection gets a new one.
-        if (this.queueHead < this.queue.length && this.open < this.maxConnections) {
-          const p = this.queue[this.queueHead++];
-          this.connect().send(p.request, p.done);
+        if (this.open < this.maxConnections) {
+          const p = this.queue.shift();
+          if (p) this.connect().send(p.request, p.done);
         }
       },
     );
   }
 
   private released(c: Connection): void {
-    if (this.queueHead < this.queue.length) {
-      const p = this.queue[this.queueHead++];
-      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-        this.queue.splice(0, this.queueHead);
-        this.queueHead = 0;
-      }
-      c.send(p.request, p.done);
-      return;
-    }
-    this.idle.push(c);
+    const p = this.queue.shift();
+    if (p) c.send(p.request, p.done);
+    else this.idle.push(c);
   }
 
   private takeIdle(): Connection | undefined {
-    while (this.idleHead < this.idle.length) {
-      const c = this.idle[this.idleHead++];
-      if (this.idleHead > 1024 && this.idleHead * 2 > this.idle.length) {
-        this.idle.splice(0, this.idleHead);
-        this.idleHead = 0;
-      }
-      if (!c.closed && !c.busy) return c;
-    }
+    for (const c of this.idle.drain()) if (!c.closed && !c.busy) return c;
     return undefined;
   }
 }
