@@ -3,7 +3,6 @@
  * pipelines from the loaded models, keeps the business rules of every placement compiled, and
  * answers requests from the user's live history and attributes.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   defaultRankerModelPath,
@@ -49,6 +48,7 @@ import type { Store } from '../store/store.js';
 import type { RecommendationService } from './recommendation-service.js';
 import type { ObservedEvent } from './cluster/changes.js';
 import { AnonymousListCache } from './anonymous-list-cache.js';
+import { newRecommendationId } from './recommendation-id.js';
 
 /** Lets pending requests run between the steps of building a new snapshot. */
 function yieldToRequests(): Promise<void> {
@@ -509,7 +509,7 @@ export class PipelineService {
       items: result.items,
       ...(cache ? { cache } : {}),
     });
-    const recommendationId = randomUUID();
+    const recommendationId = newRecommendationId(ctx.now);
     // Logged without waiting: the log batches its writes off the request path.
     void this.log
       ?.record({

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { NotFoundError, KindredError } from '../domain/errors.js';
 import { eventStrength, type EventType } from '../domain/types.js';
 import { topK } from '../kernels/topk.js';
 import type { Recommender } from '../models/model.js';
 import type { Store } from '../store/store.js';
 import { ModelSet, type ServingModel } from './model-set.js';
+import { newRecommendationId } from './recommendation-id.js';
 
 export interface RecommendedItem {
   itemId: string;
@@ -115,7 +115,7 @@ export class RecommendationService {
       m.model.score(EMPTY_CONTEXT, m.scores);
       this.collect(m, consumed, chosen, k, items, false);
     }
-    return { recommendationId: randomUUID(), userId, placement, items };
+    return { recommendationId: newRecommendationId(), userId, placement, items };
   }
 
   async similar(itemId: string, k: number): Promise<SimilarItems> {

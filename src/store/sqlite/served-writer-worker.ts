@@ -14,7 +14,9 @@ export interface ServedWriteRequest {
 
 export type ServedWriteReply = { id: number; written: number } | { id: number; error: string };
 
-const store = new SqliteStore((workerData as { file: string }).file);
+// Small batches every few dozen milliseconds: checkpoints of ~4 MB of WAL keep every commit short,
+// where the serving default of 64 MB held the lists queued behind one commit for most of a second.
+const store = new SqliteStore((workerData as { file: string }).file, { walAutocheckpointPages: 1000 });
 const ready = store.init();
 
 parentPort?.on('message', (message: ServedWriteRequest | 'close') => {

@@ -127,6 +127,15 @@ function toServedColumns(row: ServedRow): ServedColumns {
   };
 }
 
+export interface SqliteStoreOptions {
+  /**
+   * WAL pages after which a commit checkpoints (SQLite's wal_autocheckpoint; 16,384 by default).
+   * A connection that only appends small batches takes a low value, so that no single commit
+   * stalls for a long checkpoint.
+   */
+  walAutocheckpointPages?: number;
+}
+
 /**
  * Store on a single SQLite file (WAL, synchronous=FULL). Users, items and event types get integer
  * surrogate keys; events reference them, which keeps the events table and its indexes compact.
@@ -150,16 +159,19 @@ export class SqliteStore implements Store {
   private memoryHistory: MemoryHistory | null = null;
   private memoryHistoryReport: Promise<HistoryMemoryReport> | null = null;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('cache_size = -131072');
-    // Checkpoint every ~64 MB of WAL instead of 4 MB: bulk imports dirty the same index pages
-    // batch after batch, and a checkpoint writes each of them to the database file only once.
-    this.db.pragma('wal_autocheckpoint = 16384');
+    // Checkpoint every ~64 MB of WAL instead of 4 MB by default: bulk imports dirty the same
+    // index pages batch after batch, and a checkpoint writes each of them to the file only once.
+    this.db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 16384}`);
     this.db.pragma('temp_store = MEMORY');
     // Reads map the file instead of copying pages out of the OS cache: a user's history touches
     // one random events page per event, and most of them are beyond the page cache.
