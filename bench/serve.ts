@@ -15,7 +15,9 @@
  *   5. latency while the personal model is hot-swapped under load (--swap-rate, 0 to skip);
  *   6. peak resident memory of the server (primary and workers);
  *   7. CPU per request at 1,000 requests/s, of the server (every process and thread) and of the
- *      load generator: steadier than the latencies on a shared machine.
+ *      load generator: steadier than the latencies on a shared machine; with the server's garbage
+ *      collections over the same run (from its /metrics);
+ *   8. the machine's scheduling noise: gaps seen by one busy thread per core with the server idle.
  *
  *   npm run bench:serve -- [--users 100000] [--items 50000] [--interactions 4000000]
  *       [--seconds 20] [--step-seconds 10] [--rates 1100,1200,1300,1400,1500,1750,2000,2500,3000]
@@ -33,7 +35,7 @@
  * unless --keep. --cpu-prof writes a V8 CPU profile of the server process into DIR.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactRepository } from '../src/models/artifact-repo.js';
 import { workerCount } from '../src/cli/serve.js';
@@ -43,6 +45,8 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
 import { processTreeCpuSeconds, processTreeMemory } from './serve/process-memory.js';
 import { swapUnderLoad } from './serve/swap-under-load.js';
+import { describeGc, readGcTotals } from './serve/gc-stats.js';
+import { measureSchedulingNoise } from './serve/scheduling-noise.js';
 import { buildShop } from './serve/shop.js';
 import { runBoundedOpenLoop, type BoundedOpenLoopResult } from './serve/bounded-open-loop.js';
 import type { ServerProcess } from './server-process.js';
@@ -268,15 +272,17 @@ async function loadPass(
       giveUpMs: GIVE_UP_MS,
     });
   };
+  const gcBefore = await readGcTotals(url);
   const serverCpu = processTreeCpuSeconds(serverPid);
   const generatorCpu = process.cpuUsage();
   const base = await run(BASE_RATE, SECONDS);
   const serverSeconds = (processTreeCpuSeconds(serverPid) ?? NaN) - (serverCpu ?? NaN);
   const generator = process.cpuUsage(generatorCpu);
+  const gc = describeGc(gcBefore, await readGcTotals(url));
   // What a request costs in CPU, less noisy than the latencies on a shared machine.
   const cpu =
     `; CPU per request: server ${((serverSeconds * 1000) / base.sent).toFixed(2)} ms (every process and thread), ` +
-    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms`;
+    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms; ${gc}`;
   record(
     `run ${pass + 1}: ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
     `${loadLine(base)} → p99 ${base.p99 <= P99_TARGET ? '≤' : '>'} ${P99_TARGET} ms${cpu}`,
@@ -346,6 +352,12 @@ async function main(): Promise<void> {
         giveUpMs: GIVE_UP_MS,
       }); // warm-up
       await stageBreakdown(server.url, paths);
+      // The machine's own interruptions, measured with the server idle: a floor under any p99.
+      const noise = await measureSchedulingNoise(availableParallelism(), 10);
+      record(
+        `scheduling noise (${noise.threads} busy threads, one per core, ${noise.seconds} s, server idle)`,
+        `${noise.gaps} gaps over ${noise.gapMs} ms, longest ${noise.longest.toFixed(1)} ms`,
+      );
       console.log(`5. open-loop load, ${Math.round(UNKNOWN * 100)}% unknown users, placement=home, k=${K}`);
       for (let pass = 0; pass < REPEAT; pass++) await loadPass(server.url, paths, pass, server.child.pid);
       if (SWAP_RATE > 0) {
