@@ -39,7 +39,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactRepository } from '../src/models/artifact-repo.js';
 import { workerCount } from '../src/cli/serve.js';
-import { ANN_LIMIT } from '../src/pipeline/placements.js';
+import { ANN_LIMIT, ANN_MIN, ANN_PER_K } from '../src/pipeline/placements.js';
 import { trainModels } from '../src/models/training.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
@@ -391,7 +391,8 @@ async function main(): Promise<void> {
         measureAnnRecall(path.join(dir, 'models'), PERSONAL, {
           queries: RECALL_QUERIES,
           k: K,
-          servedLimit: ANN_LIMIT,
+          // What the home placement asks of the ANN source for a list of K.
+          servedLimit: Math.min(ANN_LIMIT, Math.max(ANN_MIN, ANN_PER_K * K)),
           seed: SEED,
         }),
       );

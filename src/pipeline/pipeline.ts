@@ -25,6 +25,17 @@ export interface PlacementSource {
   source: CandidateSource;
   /** Candidates this source may propose per request. */
   limit: number;
+  /**
+   * When set, a request asks for `max(min, perK × k)` candidates, never more than `limit`: for a
+   * source whose cost grows with the number asked for (an ANN search), sized to the list served.
+   */
+  perK?: { perK: number; min: number };
+}
+
+/** Candidates a source is asked for by a request for k items. */
+export function sourceLimit(s: PlacementSource, k: number): number {
+  if (!s.perK) return s.limit;
+  return Math.min(s.limit, Math.max(s.perK.min, Math.ceil(s.perK.perK * k)));
 }
 
 /** Re-orders the best candidates (MMR, category caps); returns candidate slots, best first. */
@@ -104,8 +115,10 @@ export class Pipeline {
     };
 
     const contributed: Record<string, number> = {};
-    this.stages.sources.forEach(({ source, limit }, j) => {
-      contributed[source.name] = source.generate(ctx, limit, (item, score) => set.add(j, item, score));
+    this.stages.sources.forEach((s, j) => {
+      contributed[s.source.name] = s.source.generate(ctx, sourceLimit(s, ctx.k), (item, score) =>
+        set.add(j, item, score),
+      );
     });
     stamp('candidates', { ...contributed });
 
