@@ -15,6 +15,7 @@ import path from 'node:path';
  * | KINDRED_PORT        | HTTP port                                 | 8080                 |
  * | KINDRED_LOG_LEVEL   | pino level (silent, info, debug, ...)     | info                 |
  * | KINDRED_HISTORY_MEMORY_EVENTS | most events `serve` indexes in memory for histories (SQLite, ~30 bytes each; more: none; 0: off) | 20000000 |
+ * | KINDRED_WORKER_GC   | garbage collection of serving workers: `single` (on their own thread), `parallel` (V8's helper threads), `auto` | auto |
  */
 export interface KindredConfig {
   dataDir: string;
@@ -25,6 +26,22 @@ export interface KindredConfig {
   logLevel: string;
   /** Most events a serving process indexes in memory for histories (0: none); see the table. */
   historyMemoryEvents: number;
+  /** How serving workers collect garbage; see `workerGcFlags`. */
+  workerGc: WorkerGc;
+}
+
+/**
+ * `single`: each worker collects garbage on its own thread; `parallel`: with V8's helper threads;
+ * `auto`: single once there are as many workers as cores. With a worker on every core, helper
+ * threads have no idle core to run on: a worker's concurrent marking then takes the core of
+ * another worker, and both stall at once.
+ */
+export type WorkerGc = 'auto' | 'single' | 'parallel';
+
+/** Node flags for the serving workers of a multi-process server. */
+export function workerGcFlags(gc: WorkerGc, workers: number, cores: number): string[] {
+  const single = gc === 'single' || (gc === 'auto' && workers >= cores);
+  return single ? ['--single-threaded-gc'] : [];
 }
 
 /** About 27 bytes per event: 20M events take ~0.6 GB per serving process. */
@@ -74,7 +91,15 @@ export function loadConfig(
     port,
     logLevel: overrides.logLevel ?? env.KINDRED_LOG_LEVEL ?? 'info',
     historyMemoryEvents: historyMemoryEvents(env.KINDRED_HISTORY_MEMORY_EVENTS),
+    workerGc: workerGc(env.KINDRED_WORKER_GC),
   };
+}
+
+function workerGc(raw: string | undefined): WorkerGc {
+  const v = (raw ?? '').trim();
+  if (v === '') return 'auto';
+  if (v === 'auto' || v === 'single' || v === 'parallel') return v;
+  throw new Error(`KINDRED_WORKER_GC must be 'auto', 'single' or 'parallel', got '${raw}'`);
 }
 
 function historyMemoryEvents(raw: string | undefined): number {

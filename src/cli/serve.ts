@@ -6,7 +6,7 @@ import { openStore } from '../store/open-store.js';
 import { startPrimary } from '../serving/cluster/primary.js';
 import { workerNumber } from '../serving/cluster/messages.js';
 import { joinCluster, reportReady } from '../serving/cluster/worker.js';
-import type { KindredConfig } from '../config.js';
+import { workerGcFlags, type KindredConfig } from '../config.js';
 import type { Engine } from '../serving/engine.js';
 import { configFrom, openEngine, positiveInt, withStoreOptions, type StoreFlags } from './common.js';
 
@@ -155,7 +155,8 @@ async function runPrimary(config: KindredConfig, workers: number, train: boolean
   } else {
     await (await openStore(config.store)).close();
   }
-  const running = startPrimary({ workers });
+  const nodeFlags = workerGcFlags(config.workerGc, workers, availableParallelism());
+  const running = startPrimary({ workers, nodeFlags });
   const onSignal = () => {
     running.stop().then(
       () => process.exit(0),
@@ -166,7 +167,8 @@ async function runPrimary(config: KindredConfig, workers: number, train: boolean
   process.once('SIGTERM', onSignal);
   const url = await running.ready;
   console.log(
-    `Kindred is listening on ${url} with ${workers} worker processes (store: ${config.store.kind})`,
+    `Kindred is listening on ${url} with ${workers} worker processes (store: ${config.store.kind}; ` +
+      `garbage collection: ${nodeFlags.length > 0 ? 'on each worker thread' : 'parallel'})`,
   );
   console.log(`  API docs: ${url}/docs`);
 }

@@ -19,6 +19,8 @@ export interface PrimaryOptions {
   log?: (message: string) => void;
   /** A worker that dies within this many ms of starting is not replaced (default 10 s). */
   minUptimeMs?: number;
+  /** Node flags the workers run with, after the primary's own. */
+  nodeFlags?: readonly string[];
 }
 
 export interface RunningCluster {
@@ -50,6 +52,8 @@ export function startPrimary(options: PrimaryOptions): RunningCluster {
       (w): w is Worker => !!w && w.id !== from.id && w.isConnected(),
     );
 
+  if (options.nodeFlags && options.nodeFlags.length > 0)
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...options.nodeFlags] });
   const fork = (index: number): void => {
     const worker = cluster.fork({ [WORKER_ENV]: String(index) });
     started.set(worker.id, Date.now());
