@@ -22,6 +22,8 @@ export interface AnnRecall {
   recall: number;
   /** recall@k of the first k of a `servedLimit` search, as the pipeline's primary source asks. */
   recallServed: number;
+  /** Per-query latency of that search (ms). */
+  servedP50: number;
   servedLimit: number;
   /** Per-query latency of the top-k ANN and exact searches on this process (ms). */
   annP50: number;
@@ -38,12 +40,13 @@ function run(
   index: VectorIndex,
   queries: readonly Float32Array[],
   k: number,
+  ef?: number,
 ): { results: IndexSearchResult[]; p50: number; p99: number } {
   const times = new Float64Array(queries.length);
   const results: IndexSearchResult[] = [];
   for (let q = 0; q < queries.length; q++) {
     const t = performance.now();
-    results.push(index.search(queries[q], k));
+    results.push(index.search(queries[q], k, undefined, ef));
     times[q] = performance.now() - t;
   }
   times.sort();
@@ -81,7 +84,8 @@ export function measureAnnRecall(
   }
   const truth = run(exact, queries, o.k);
   const approx = run(hnsw, queries, o.k);
-  const served = run(hnsw, queries, o.servedLimit);
+  // As the pipeline's ANN source searches: the candidate list sized to the number asked.
+  const served = run(hnsw, queries, o.servedLimit, o.servedLimit);
   return {
     model: name,
     items,
@@ -91,6 +95,7 @@ export function measureAnnRecall(
     recall: recallAtK(truth.results, approx.results, o.k),
     recallServed: recallAtK(truth.results, served.results, o.k),
     servedLimit: o.servedLimit,
+    servedP50: served.p50,
     annP50: approx.p50,
     annP99: approx.p99,
     exactP50: truth.p50,

@@ -227,7 +227,7 @@ export class HnswIndex implements VectorIndex {
     this.graph.setEf(ef);
   }
 
-  search(query: Float32Array, k: number, filter?: ItemFilter): IndexSearchResult {
+  search(query: Float32Array, k: number, filter?: ItemFilter, ef?: number): IndexSearchResult {
     checkVector('query', query, this.dim);
     checkK(k);
     const kk = Math.min(k, this.size);
@@ -235,7 +235,15 @@ export class HnswIndex implements VectorIndex {
     const x = this.scratch;
     for (let f = 0; f < this.dim; f++) x[f] = query[f];
     if (this.graphDim > this.dim) x[this.dim] = 0;
-    const found = filter ? this.graph.searchKnn(x, kk, filter) : this.graph.searchKnn(x, kk);
+    const own = this.settings.efSearch;
+    const searchEf = ef === undefined ? own : Math.max(1, Math.floor(ef));
+    if (searchEf !== own) this.graph.setEf(searchEf);
+    let found: { neighbors: number[] };
+    try {
+      found = filter ? this.graph.searchKnn(x, kk, filter) : this.graph.searchKnn(x, kk);
+    } finally {
+      if (searchEf !== own) this.graph.setEf(own);
+    }
     const heap = this.heap;
     heap.reset(kk);
     const labels = found.neighbors;

@@ -23,9 +23,11 @@ export interface VectorIndex {
   /**
    * The (up to) `k` items with the highest inner product with `query` among those the filter
    * accepts, best first. Fewer than k when fewer items qualify (or, for an approximate index,
-   * when its search found fewer).
+   * when its search found fewer). `ef`, for an approximate index, is the candidate list of this
+   * search (at least k; its own setting when omitted): what a caller trades for speed when it
+   * needs fewer results than the index's setting is sized for. An exact index ignores it.
    */
-  search(query: Float32Array, k: number, filter?: ItemFilter): IndexSearchResult;
+  search(query: Float32Array, k: number, filter?: ItemFilter, ef?: number): IndexSearchResult;
   /** Appends an item and returns its index (the previous size). */
   add(vector: Float32Array): number;
   /** Replaces the vector of an existing item. */

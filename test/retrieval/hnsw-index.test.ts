@@ -88,6 +88,30 @@ describe('HnswIndex', () => {
     expect(() => HnswIndex.build(factorLike(10, dim, 1), 10, dim, { space: 'l2' as 'ip' })).toThrow(/space/);
   });
 
+  it('searches with the candidate list a caller gives, and keeps its own for the next search', () => {
+    const n = 3000;
+    const vectors = factorLike(n, dim, 11);
+    const exact = ExactIndex.build(vectors, n, dim);
+    const hnsw = HnswIndex.build(vectors, n, dim, { efSearch: 10 });
+    const queries = Array.from({ length: 100 }, (_, q) => factorLike(1, dim, 500 + q));
+    const truth = queries.map((q) => exact.search(q, 10));
+    const wide = recallAtK(
+      truth,
+      queries.map((q) => hnsw.search(q, 10, undefined, 400)),
+      10,
+    );
+    const own = recallAtK(
+      truth,
+      queries.map((q) => hnsw.search(q, 10)),
+      10,
+    );
+    expect(wide).toBeGreaterThanOrEqual(0.99);
+    expect(wide).toBeGreaterThan(own);
+    expect(hnsw.efSearch).toBe(10);
+    // A list shorter than k still finds k items (the search takes at least k).
+    expect(hnsw.search(queries[0], 10, undefined, 2).indices.length).toBe(10);
+  });
+
   it('reaches recall@10 >= 0.95 with its defaults on low-rank vectors with skewed norms', () => {
     const n = 5000;
     const vectors = factorLike(n, dim, 6);

@@ -28,7 +28,9 @@ export class AnnSource implements CandidateSource {
     if (ctx.userIndex >= 0 && ctx.userIndex < this.users) q = this.model.userVector(ctx.userIndex);
     else if (ctx.history.length > 0) q = this.model.foldInUser(ctx.history, ctx.historyWeights);
     else return 0;
-    const top = this.index.search(q, Math.min(limit, this.index.size));
+    // The search costs with its candidate list: sized to what is asked, not the index's default.
+    const n = Math.min(limit, this.index.size);
+    const top = this.index.search(q, n, undefined, n);
     for (let r = 0; r < top.indices.length; r++) add(top.indices[r], top.scores[r]);
     return top.indices.length;
   }
