@@ -91,17 +91,17 @@ export interface ServingBundle {
   now?: number;
 }
 
-/** How many candidates each kind of source proposes (about a thousand per request in all). */
 /**
  * Candidates asked of an ANN source: ANN_PER_K per item of the list served, at least ANN_MIN and
- * at most ANN_LIMIT (unless the placement sets the source's limit). The search costs with the
- * number asked for (efSearch is at least that number): on 50,000 items × 64 factors, 32
- * candidates take 0.15 ms with recall@10 0.986 against exact search, 64 take 0.27 ms for 0.998
- * (`npm run bench:serve`). The other sources fill the rest of the shortlist.
+ * at most ANN_LIMIT (unless the placement sets the source's limit), searched with a candidate
+ * list of that length. The search costs with it: on 50,000 items × 64 factors, 32 candidates take
+ * 0.13–0.15 ms with recall@10 0.983–0.986 against exact search (`npm run bench:serve`), 64 take
+ * about 0.27 ms for 0.998. The other sources fill the rest of the shortlist.
  */
 export const ANN_LIMIT = 64;
 export const ANN_MIN = 32;
 export const ANN_PER_K = 3;
+/** How many candidates each kind of source proposes (about a thousand per request in all). */
 const LIMITS = {
   primary: 500,
   neighbours: 300,
