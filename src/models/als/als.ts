@@ -598,27 +598,46 @@ function ranksBefore(wa: number, ia: number, wb: number, ib: number): boolean {
   return wa > wb || (wa === wb && ia < ib);
 }
 
-/** The `take` largest of `count` (non-NaN) contributions, in explanation order, by insertion. */
+/** Scratch of largestContributions: the kept entries, best first (grown, never per call). */
+let keptItem = new Int32Array(16);
+let keptWeight = new Float64Array(16);
+
+/**
+ * The `take` (≥ 1) largest of `count` (non-NaN) contributions, in explanation order, by insertion
+ * into a short sorted list on scratch arrays; only the entries kept become objects.
+ */
 function largestContributions(
   idx: Int32Array,
   weight: Float64Array,
   count: number,
   take: number,
 ): Contribution[] {
-  const out: Contribution[] = [];
+  if (keptItem.length < take) {
+    keptItem = new Int32Array(take);
+    keptWeight = new Float64Array(take);
+  }
+  const ki = keptItem;
+  const kw = keptWeight;
+  let n = 0;
   for (let q = 0; q < count; q++) {
     const w = weight[q];
     const i = idx[q];
-    let at = out.length;
-    if (at === take) {
-      const last = out[at - 1];
-      if (!ranksBefore(w, i, last.weight, last.itemIndex)) continue;
-      out.pop();
+    if (n === take) {
+      if (!ranksBefore(w, i, kw[n - 1], ki[n - 1])) continue;
+      n--;
+    }
+    let at = n;
+    while (at > 0 && ranksBefore(w, i, kw[at - 1], ki[at - 1])) {
+      kw[at] = kw[at - 1];
+      ki[at] = ki[at - 1];
       at--;
     }
-    while (at > 0 && ranksBefore(w, i, out[at - 1].weight, out[at - 1].itemIndex)) at--;
-    out.splice(at, 0, { itemIndex: i, weight: w });
+    kw[at] = w;
+    ki[at] = i;
+    n++;
   }
+  const out: Contribution[] = new Array<Contribution>(n);
+  for (let r = 0; r < n; r++) out[r] = { itemIndex: ki[r], weight: kw[r] };
   return out;
 }
 
