@@ -39,7 +39,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactRepository } from '../src/models/artifact-repo.js';
 import { workerCount } from '../src/cli/serve.js';
-import { ANN_LIMIT, ANN_MIN, ANN_PER_K } from '../src/pipeline/placements.js';
+import { ANN_SIZING } from '../src/pipeline/placements.js';
+import { sourceLimit } from '../src/pipeline/pipeline.js';
 import { trainModels } from '../src/models/training.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
@@ -393,7 +394,7 @@ async function main(): Promise<void> {
           queries: RECALL_QUERIES,
           k: K,
           // What the home placement asks of the ANN source for a list of K.
-          servedLimit: Math.min(ANN_LIMIT, Math.max(ANN_MIN, ANN_PER_K * K)),
+          servedLimit: sourceLimit(ANN_SIZING, K),
           seed: SEED,
         }),
       );

@@ -32,8 +32,11 @@ export interface PlacementSource {
   perK?: { perK: number; min: number };
 }
 
+/** How many candidates a source is asked for: its limit and, when set, its per-item sizing. */
+export type SourceSizing = Pick<PlacementSource, 'limit' | 'perK'>;
+
 /** Candidates a source is asked for by a request for k items. */
-export function sourceLimit(s: PlacementSource, k: number): number {
+export function sourceLimit(s: SourceSizing, k: number): number {
   if (!s.perK) return s.limit;
   return Math.min(s.limit, Math.max(s.perK.min, Math.ceil(s.perK.perK * k)));
 }

@@ -22,7 +22,7 @@ import { SeenFilter, type SeenOptions } from './filters/seen.js';
 import type { SavableRecommender } from '../models/artifact.js';
 import { dotProductArrays } from '../models/batch.js';
 import type { ItemSimilarity } from '../eval/metrics.js';
-import { Pipeline, type Diversifier, type PlacementSource } from './pipeline.js';
+import { Pipeline, type Diversifier, type PlacementSource, type SourceSizing } from './pipeline.js';
 import type { PlacementSettings } from './placement-settings.js';
 import { categoryJaccard, Diversifier as DiversityRanker, factorCosine } from './ranking/diversity.js';
 import { BlendRanker } from './ranking/blend-ranker.js';
@@ -101,6 +101,8 @@ export interface ServingBundle {
 export const ANN_LIMIT = 64;
 export const ANN_MIN = 32;
 export const ANN_PER_K = 3;
+/** The sizing of an ANN source whose placement sets no limit for it. */
+export const ANN_SIZING: SourceSizing = { limit: ANN_LIMIT, perK: { perK: ANN_PER_K, min: ANN_MIN } };
 /** How many candidates each kind of source proposes (about a thousand per request in all). */
 const LIMITS = {
   primary: 500,
@@ -323,8 +325,7 @@ export function buildPipelines(b: ServingBundle): Map<string, Pipeline> {
       if (role === 'inContext' && settings?.contextPopularity !== true) continue;
       const own = settings?.sources?.[src.name];
       if (own?.enabled === false) continue;
-      if (src instanceof AnnSource && own?.limit === undefined)
-        sources.push({ source: src, limit: ANN_LIMIT, perK: { perK: ANN_PER_K, min: ANN_MIN } });
+      if (src instanceof AnnSource && own?.limit === undefined) sources.push({ source: src, ...ANN_SIZING });
       else sources.push({ source: src, limit: own?.limit ?? limitOf(role) });
       if (own?.weight !== undefined) weights[src.name] = own.weight;
     }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { sourceLimit, type PlacementSource } from '../../src/pipeline/pipeline.js';
-import { ANN_LIMIT, ANN_MIN, ANN_PER_K } from '../../src/pipeline/placements.js';
+import { ANN_LIMIT, ANN_MIN, ANN_PER_K, ANN_SIZING } from '../../src/pipeline/placements.js';
 import type { CandidateSource } from '../../src/pipeline/types.js';
 
 const source = { name: 'als' } as unknown as CandidateSource;
 
 describe('candidates asked of a source per request', () => {
-  const ann: PlacementSource = { source, limit: ANN_LIMIT, perK: { perK: ANN_PER_K, min: ANN_MIN } };
+  const ann: PlacementSource = { source, ...ANN_SIZING };
 
   it('scale with the list served, between the minimum and the limit', () => {
     expect(sourceLimit(ann, 1)).toBe(ANN_MIN);
@@ -16,11 +16,11 @@ describe('candidates asked of a source per request', () => {
   });
 
   it('are the limit itself for a source without per-item sizing', () => {
-    expect(sourceLimit({ source, limit: 300 }, 10)).toBe(300);
-    expect(sourceLimit({ source, limit: 300 }, 1000)).toBe(300);
+    expect(sourceLimit({ limit: 300 }, 10)).toBe(300);
+    expect(sourceLimit({ limit: 300 }, 1000)).toBe(300);
   });
 
   it('never exceed a small limit', () => {
-    expect(sourceLimit({ source, limit: 5, perK: { perK: 3, min: 32 } }, 10)).toBe(5);
+    expect(sourceLimit({ limit: 5, perK: { perK: 3, min: 32 } }, 10)).toBe(5);
   });
 });
