@@ -6,8 +6,8 @@ import {
   interactionsFromArrays,
   type InteractionData,
 } from '../../src/data/interactions.js';
-import type { EventInput } from '../../src/domain/types.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { plainEvent } from '../helpers/events.js';
 
 /** Matrix entry by external ids (0 when absent). */
 function at(data: InteractionData, user: string, item: string, m: CsrMatrix = data.matrix): number {
@@ -69,22 +69,7 @@ describe('buildInteractions from a SqliteStore', () => {
     await store.close();
   });
 
-  const ev = (
-    userId: string,
-    itemId: string,
-    type: string,
-    timestamp: number,
-    value: number | null = null,
-  ): EventInput => ({
-    userId,
-    itemId,
-    type,
-    value,
-    timestamp,
-    sessionId: null,
-    context: null,
-    clientEventId: null,
-  });
+  const ev = plainEvent;
 
   it('applies event-type weights, ignores impressions and keeps items without events', async () => {
     await store.upsertItems([

@@ -9,6 +9,7 @@ import { Rng } from '../../src/ingest/prng.js';
 import { HistoryIndex } from '../../src/store/sqlite/history-index.js';
 import { MemoryHistory } from '../../src/store/sqlite/memory-history.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { plainEvent } from '../helpers/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kindred-history-index-'));
 let counter = 0;
@@ -20,18 +21,7 @@ function random(seed: number): () => number {
   return () => r.next();
 }
 
-function event(userId: string, itemId: string, type: string, timestamp: number, value: number | null = null) {
-  return {
-    userId,
-    itemId,
-    type,
-    value,
-    timestamp,
-    sessionId: null,
-    context: null,
-    clientEventId: null,
-  } satisfies EventInput;
-}
+const event = plainEvent;
 
 describe('HistoryIndex', () => {
   /** Rows of `recent` as [id, timestamp] pairs. */
