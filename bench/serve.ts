@@ -17,14 +17,16 @@
  *   7. CPU per request at 1,000 requests/s, of the server (every process and thread) and of the
  *      load generator: steadier than the latencies on a shared machine; with the server's garbage
  *      collections over the same run (from its /metrics);
- *   8. the machine's scheduling noise: gaps seen by one busy thread per core with the server idle.
+ *   8. the machine's scheduling noise: gaps seen by one busy thread per core with the server idle;
+ *   9. the machine's floor: the same load against a bare node:http server with as many workers,
+ *      answering the same bytes without any work (serve/floor-server.ts; --no-floor skips it).
  *
  *   npm run bench:serve -- [--users 100000] [--items 50000] [--interactions 4000000]
  *       [--seconds 20] [--step-seconds 10] [--rates 1100,1200,1300,1400,1500,1750,2000,2500,3000]
  *       [--rates-down 900,800,700,600,500,300,200,100] [--give-up-ms 2000] [--repeat 2]
  *       [--unknown 0.05] [--recall-queries 2000] [--port 18090]
  *       [--data-dir DIR] [--keep] [--cpu-prof DIR] [--models popularity,trending,item-knn,als]
- *       [--workers auto|N] [--swap-rate 300]
+ *       [--workers auto|N] [--swap-rate 300] [--no-floor]
  *
  * Load starts once every worker listens and holds the histories in memory (a steady state);
  * requests go out over a lean keep-alive client (serve/keep-alive-client.ts) so that the
@@ -52,6 +54,7 @@ import { buildShop } from './serve/shop.js';
 import { runBoundedOpenLoop, type BoundedOpenLoopResult } from './serve/bounded-open-loop.js';
 import type { ServerProcess } from './server-process.js';
 import { startNodeServer } from './serve/node-server.js';
+import { startFloorServer } from './serve/floor-server.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -87,6 +90,8 @@ const CPU_PROF = arg('--cpu-prof', '');
 const SWAP_RATE = Number(arg('--swap-rate', '300'));
 /** Serving processes (`kindred serve --workers`): 'auto' is one per core. */
 const WORKERS = arg('--workers', 'auto');
+/** Measure the machine's floor (a bare node:http server under the same load); --no-floor skips it. */
+const FLOOR = !flag('--no-floor');
 const MODELS = arg('--models', 'popularity,trending,item-knn,als').split(',');
 const PERSONAL = 'als';
 const K = 10;
@@ -255,6 +260,35 @@ const within = (r: BoundedOpenLoopResult): boolean => !r.overloaded && r.failed 
  * One pass: the base rate, then up the steps until p99 reaches the ceiling (or, when the base
  * rate already misses it, down the lower steps until one stays under it).
  */
+/**
+ * The same load against a bare node:http server with as many workers, answering the same bytes
+ * without any work: what this machine allows, under which no server's p99 can go.
+ */
+async function floorRuns(body: string): Promise<void> {
+  const workers = workerCount(WORKERS);
+  console.log(`7. the machine's floor: a bare node:http server, ${workers} workers, no work per request`);
+  const floor = await startFloorServer(workers, PORT, body);
+  try {
+    for (let pass = 0; pass < REPEAT; pass++) {
+      const cpu = processTreeCpuSeconds(floor.child.pid);
+      const r = await runBoundedOpenLoop({
+        url: floor.url,
+        rate: BASE_RATE,
+        durationSeconds: SECONDS,
+        path: (i) => `/recommend/${i}?placement=home&k=${K}`,
+        giveUpMs: GIVE_UP_MS,
+      });
+      const seconds = (processTreeCpuSeconds(floor.child.pid) ?? NaN) - (cpu ?? NaN);
+      record(
+        `floor run ${pass + 1}: bare node:http server (${workers} workers, the same ${fmt(Buffer.byteLength(body))}-byte answer, no work), ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
+        `${loadLine(r)}; CPU per request ${((seconds * 1000) / r.sent).toFixed(2)} ms`,
+      );
+    }
+  } finally {
+    await floor.stop();
+  }
+}
+
 async function loadPass(
   url: string,
   paths: string[],
@@ -337,6 +371,7 @@ async function main(): Promise<void> {
       await prepare(dir);
     }
 
+    let floorBody = '';
     console.log('3. server process');
     const { server, seconds } = await startServer(dir);
     record(
@@ -382,9 +417,11 @@ async function main(): Promise<void> {
           `server resident memory (${mem.processes} processes: primary and workers)`,
           `sum of peaks ${mb(mem.peak)} (VmHWM), now ${mb(mem.now)}`,
         );
+      floorBody = await (await fetch(`${server.url}${paths[0]}`)).text();
     } finally {
       await server.stop();
     }
+    if (FLOOR && floorBody) await floorRuns(floorBody);
     if (CPU_PROF) console.log(`  CPU profile of the server written to ${path.resolve(CPU_PROF)}`);
 
     if (RECALL_QUERIES > 0) {
