@@ -28,7 +28,8 @@ if (cluster.isPrimary) {
 
 /** Starts the floor server; resolves once every worker listens. */
 export function startFloorServer(workers: number, port: number, body: string): Promise<ServerProcess> {
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a positive integer, got ${workers}`);
   const child = spawn(process.execPath, ['-e', PROGRAM, String(workers), String(port), body], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
