@@ -3,7 +3,7 @@
  * parameters into the pipeline's RequestContext, on the catalogue's item indices.
  */
 import { eventStrength, type EventType } from '../domain/types.js';
-import type { HistoryEntry } from '../store/store.js';
+import type { HistoryColumns, HistoryEntry } from '../store/store.js';
 import type { Catalog } from './catalog.js';
 import type { RequestContext } from './types.js';
 
@@ -37,6 +37,15 @@ function indices(catalog: Catalog, ids: readonly string[] | undefined): Int32Arr
   return Int32Array.from(out);
 }
 
+/** One history entry read by position: its catalogue index (-1: not in the catalogue), type, value, time. */
+interface HistoryReader {
+  readonly length: number;
+  item(e: number): number;
+  type(e: number): string;
+  value(e: number): number | null;
+  timestamp(e: number): number;
+}
+
 /**
  * Builds the context; `history` is most recent first. History entries with a non-positive
  * strength (e.g. impressions, or types with weight 0) are left out, unknown items too.
@@ -44,6 +53,52 @@ function indices(catalog: Catalog, ids: readonly string[] | undefined): Int32Arr
 export function requestContext(
   catalog: Catalog,
   history: readonly HistoryEntry[],
+  eventTypes: ReadonlyMap<string, EventType>,
+  p: RequestParams,
+): RequestContext {
+  return contextOf(
+    catalog,
+    {
+      length: history.length,
+      item: (e) => catalog.indexOf.get(history[e].itemId) ?? -1,
+      type: (e) => history[e].type,
+      value: (e) => history[e].value,
+      timestamp: (e) => history[e].timestamp,
+    },
+    eventTypes,
+    p,
+  );
+}
+
+/**
+ * The same context from a history in columns (Store.userHistoryColumns), its items by store key:
+ * `indexOfKey` gives the catalogue index of a key, -1 when the catalogue does not hold the item.
+ */
+export function requestContextFromColumns(
+  catalog: Catalog,
+  history: HistoryColumns,
+  indexOfKey: (key: number) => number,
+  eventTypes: ReadonlyMap<string, EventType>,
+  p: RequestParams,
+): RequestContext {
+  const { itemKeys, types, values, timestamps } = history;
+  return contextOf(
+    catalog,
+    {
+      length: history.length,
+      item: (e) => indexOfKey(itemKeys[e]),
+      type: (e) => types[e],
+      value: (e) => (Number.isNaN(values[e]) ? null : values[e]),
+      timestamp: (e) => timestamps[e],
+    },
+    eventTypes,
+    p,
+  );
+}
+
+function contextOf(
+  catalog: Catalog,
+  history: HistoryReader,
   eventTypes: ReadonlyMap<string, EventType>,
   p: RequestParams,
 ): RequestContext {
@@ -55,16 +110,16 @@ export function requestContext(
   const types: string[] = [];
   let n = 0;
   for (let e = 0; e < history.length; e++) {
-    const h = history[e];
-    const i = catalog.indexOf.get(h.itemId);
-    const t = eventTypes.get(h.type);
-    if (i === undefined || !t) continue;
-    const s = eventStrength(t, h.value);
+    const i = history.item(e);
+    const type = history.type(e);
+    const t = eventTypes.get(type);
+    if (i < 0 || !t) continue;
+    const s = eventStrength(t, history.value(e));
     if (!(s > 0)) continue;
     items[n] = i;
     weights[n] = s;
-    times[n] = h.timestamp;
-    types.push(h.type);
+    times[n] = history.timestamp(e);
+    types.push(type);
     n++;
   }
   // The current session: the latest events back to the first gap longer than SESSION_GAP_MS,

@@ -38,7 +38,11 @@ import {
 import { buildHnswOffThread } from '../retrieval/build-off-thread.js';
 import { HnswIndex } from '../retrieval/hnsw-index.js';
 import type { VectorIndex } from '../retrieval/vector-index.js';
-import { requestContext, type RequestParams } from '../pipeline/request-context.js';
+import {
+  requestContext,
+  requestContextFromColumns,
+  type RequestParams,
+} from '../pipeline/request-context.js';
 import { KnowledgeService } from '../pipeline/knowledge/index.js';
 import { FileRuleRepository, RuleService, type CompiledRule } from '../pipeline/rules/index.js';
 import { ContextPopularity } from '../pipeline/sources/context-popularity.js';
@@ -59,6 +63,8 @@ function yieldToRequests(): Promise<void> {
 const NEW_ITEM_NEIGHBOURS = 50;
 /** Items kept per segment value. */
 const SEGMENT_LIST = 200;
+/** Store item keys beyond this are looked up each time rather than remembered (bounds the table). */
+const MAX_MAPPED_KEY = 1 << 22;
 /** How many of the user's latest events the pipeline reads. */
 const HISTORY_LIMIT = 1000;
 /** From this many items on, the personal embedding model retrieves through an HNSW index. */
@@ -163,6 +169,9 @@ export class PipelineService {
   private readonly anonymous = new AnonymousListCache();
   /** Placements that explore (their lists are drawn per request, never cached). */
   private exploring = new Set<string>();
+  /** Catalogue index + 1 of each store item key seen in a history (0: not mapped yet), for `keyCatalog`. */
+  private keyIndex = new Int32Array(0);
+  private keyCatalog: Catalog | null = null;
 
   constructor(
     private readonly store: Store,
@@ -473,26 +482,63 @@ export class PipelineService {
     }
   }
 
+  /**
+   * The catalogue index of the item a store key names, -1 when the catalogue does not hold it.
+   * Found items are remembered per catalogue snapshot: a key names one item for as long as it
+   * exists, and a catalogue never moves an item it holds.
+   */
+  private indexOfKey(catalog: Catalog, key: number): number {
+    if (this.keyCatalog !== catalog) {
+      this.keyCatalog = catalog;
+      this.keyIndex = new Int32Array(0);
+    }
+    if (key >= 0 && key < this.keyIndex.length && this.keyIndex[key] > 0) return this.keyIndex[key] - 1;
+    const id = this.store.itemIdOfKey?.(key);
+    const index = id === undefined ? -1 : (catalog.indexOf.get(id) ?? -1);
+    if (index >= 0 && key >= 0 && key < MAX_MAPPED_KEY) {
+      if (key >= this.keyIndex.length) {
+        const grown = new Int32Array(Math.min(MAX_MAPPED_KEY, Math.max(1024, 2 * key + 1)));
+        grown.set(this.keyIndex);
+        this.keyIndex = grown;
+      }
+      this.keyIndex[key] = index + 1;
+    }
+    return index;
+  }
+
   async recommend(request: PipelineRequest): Promise<PipelineRecommendation> {
     const pipelines = this.pipelines;
     const catalog = this.catalog;
     if (!pipelines || !catalog) throw new Error('the pipeline has no models yet');
     const pipeline = pipelines.get(request.placement) ?? (pipelines.get('home') as Pipeline);
+    // From the in-memory history where the store has one: items by key, mapped once per catalogue.
+    const columns = this.store.userHistoryColumns?.(request.userId, { limit: HISTORY_LIMIT }) ?? null;
     const [history, user] = await Promise.all([
-      this.store.userHistory(request.userId, { limit: HISTORY_LIMIT }),
+      columns ? null : this.store.userHistory(request.userId, { limit: HISTORY_LIMIT }),
       this.store.getUser(request.userId),
     ]);
-    const ctx = requestContext(catalog, history, this.recommendations.getEventTypes(), {
+    const params = {
       ...request,
       // Models fold the user in from the live history, so the last event counts at once.
       userIndex: -1,
       user: user?.attributes ?? {},
-    });
+    };
+    const eventTypes = this.recommendations.getEventTypes();
+    const ctx = columns
+      ? requestContextFromColumns(
+          catalog,
+          columns,
+          (key) => this.indexOfKey(catalog, key),
+          eventTypes,
+          params,
+        )
+      : requestContext(catalog, history ?? [], eventTypes, params);
+    const historyLength = columns ? columns.length : (history?.length ?? 0);
     const t0 = performance.now();
     // Visitors the engine knows nothing about get the list of their request's shape.
     const cacheable =
       !request.debug &&
-      history.length === 0 &&
+      historyLength === 0 &&
       Object.keys(user?.attributes ?? {}).length === 0 &&
       !this.exploring.has(request.placement);
     const key = cacheable ? AnonymousListCache.keyOf(request) : '';

@@ -57,6 +57,17 @@ export interface HistoryEntry {
   timestamp: number;
 }
 
+/** A user's history in columns, most recent first: entry e is (itemKeys[e], types[e], values[e], timestamps[e]). */
+export interface HistoryColumns {
+  readonly length: number;
+  /** The store key of each entry's item (see Store.itemIdOfKey). */
+  readonly itemKeys: Int32Array;
+  readonly types: readonly string[];
+  /** NaN where the event has no value. */
+  readonly values: Float64Array;
+  readonly timestamps: Float64Array;
+}
+
 /**
  * Events in columnar form, for training. Arrays are parallel and `length` long;
  * `values[i]` is NaN where the event had no value.
@@ -145,6 +156,17 @@ export interface Store {
    * the promise reports.
    */
   keepHistoryInMemory?(options: { maxEvents: number }): Promise<HistoryMemoryReport>;
+  /**
+   * The user's history as `userHistory` answers it (no type filter), in columns with items by
+   * their store key, when the in-memory history holds it; null otherwise (call `userHistory`).
+   * Serving maps keys to its own item indices once (`itemIdOfKey`) instead of ids per event.
+   */
+  userHistoryColumns?(userId: string, options?: { limit?: number }): HistoryColumns | null;
+  /**
+   * The id of the item a store key names, undefined when no item has it. A key names one item
+   * for as long as that item exists and is never given to another.
+   */
+  itemIdOfKey?(key: number): string | undefined;
 
   /**
    * Logs served recommendations in one transaction; a row whose id is already stored is skipped

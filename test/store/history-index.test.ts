@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { EventInput } from '../../src/domain/types.js';
+import type { HistoryColumns, HistoryEntry } from '../../src/store/store.js';
 import { Rng } from '../../src/ingest/prng.js';
 import { HistoryIndex } from '../../src/store/sqlite/history-index.js';
 import { MemoryHistory } from '../../src/store/sqlite/memory-history.js';
@@ -281,8 +282,23 @@ describe('SqliteStore with histories in memory', () => {
             await plain.userHistory(`u${u}`, options),
           );
         }
+        const columns = indexed.userHistoryColumns(`u${u}`, { limit });
+        if (columns)
+          expect(entriesOf(indexed, columns), `u${u} ${limit} in columns`).toEqual(
+            await plain.userHistory(`u${u}`, { limit }),
+          );
       }
     }
+  }
+
+  /** History columns as userHistory's entries, items named by their keys. */
+  function entriesOf(store: SqliteStore, columns: HistoryColumns): HistoryEntry[] {
+    return Array.from({ length: columns.length }, (_, e) => ({
+      itemId: store.itemIdOfKey(columns.itemKeys[e]) ?? `no item has key ${columns.itemKeys[e]}`,
+      type: columns.types[e],
+      value: Number.isNaN(columns.values[e]) ? null : columns.values[e],
+      timestamp: columns.timestamps[e],
+    }));
   }
 
   function randomEvents(next: () => number, count: number, users: number, items: number): EventInput[] {
@@ -422,6 +438,23 @@ describe('SqliteStore with histories in memory', () => {
     expect(fromIndex.slice(first).every(Boolean)).toBe(true);
   });
 
+  it('names item keys a block at a time, and no item for a key never given', async () => {
+    const { path, plain, indexed } = await pair();
+    await plain.insertEvents(Array.from({ length: 3000 }, (_, k) => event('u1', `i${k}`, 'view', k)));
+    const db = new Database(path, { readonly: true });
+    const items = db.prepare('SELECT idx, id FROM items').raw(true).all() as [number, string][];
+    const statement = Object.getPrototypeOf(db.prepare('SELECT 1')) as Database.Statement;
+    db.close();
+    expect(items.length).toBe(3000);
+    const reads = vi.spyOn(statement, 'all');
+    for (const [key, id] of items) expect(indexed.itemIdOfKey(key)).toBe(id);
+    // 3,000 keys in three or four blocks of 1,024: a read per block, not one per item.
+    expect(reads.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(reads.mock.calls.length).toBeLessThanOrEqual(4);
+    expect(indexed.itemIdOfKey(10_000_000)).toBeUndefined();
+    expect(indexed.itemIdOfKey(-1)).toBeUndefined();
+  });
+
   it('builds no index above the cap and answers from SQL', async () => {
     const { plain, indexed, build } = await pair(99);
     await plain.insertEvents(randomEvents(random(3), 100, 6, 10));
@@ -429,6 +462,7 @@ describe('SqliteStore with histories in memory', () => {
     const recent = vi.spyOn(MemoryHistory.prototype, 'recent');
     await expectSameHistories(plain, indexed, 6);
     expect(recent.mock.results.every((r) => r.value === null)).toBe(true);
+    expect(indexed.userHistoryColumns('u1')).toBeNull();
   });
 
   it('drops the index when the events outgrow the cap and answers from SQL', async () => {

@@ -13,6 +13,7 @@ import type {
   DeleteResult,
   EventBatch,
   EventFilter,
+  HistoryColumns,
   HistoryEntry,
   HistoryMemoryReport,
   InsertEventsResult,
@@ -83,6 +84,8 @@ import {
 type Params = unknown[];
 type AfterCommit = (callback: () => void) => void;
 
+/** Item keys whose names `itemIdOfKey` reads at once. */
+const KEY_BLOCK = 1024;
 const EVENT_COLUMNS = `e.id AS id, u.id AS userId, i.id AS itemId, t.name AS type, e.value AS value, e.ts AS ts,
   e.session_id AS sessionId, e.context AS context, e.client_event_id AS clientEventId`;
 /** CROSS JOIN pins the join order: events drive the scan so `ORDER BY e.id` / index order is kept. */
@@ -376,6 +379,60 @@ export class SqliteStore implements Store {
         : this.sql(HISTORY).raw(true).all(this.segments(), userId, limit)
     ) as HistoryKeyRow[];
     return this.historyEntries(rows);
+  }
+
+  userHistoryColumns(userId: string, options: { limit?: number } = {}): HistoryColumns | null {
+    this.requireReady();
+    const indexed = this.memoryHistory?.recent(
+      userId,
+      positiveLimit(options.limit, DEFAULT_HISTORY_LIMIT),
+      null,
+    );
+    if (!indexed) return null;
+    const { index, rows } = indexed;
+    const itemKeys = new Int32Array(rows.length);
+    const values = new Float64Array(rows.length);
+    const timestamps = new Float64Array(rows.length);
+    const types: string[] = [];
+    let loaded = false;
+    let n = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      let type = this.typeNames.get(index.typeKey(row));
+      if (type === undefined && !loaded) {
+        this.loadIndexedNames(index, rows);
+        loaded = true;
+        type = this.typeNames.get(index.typeKey(row));
+      }
+      if (type === undefined) continue; // the type is gone: dropped, as userHistory does
+      itemKeys[n] = index.itemKey(row);
+      values[n] = index.value(row) ?? NaN;
+      timestamps[n] = index.timestamp(row);
+      types.push(type);
+      n++;
+    }
+    return {
+      length: n,
+      itemKeys: itemKeys.subarray(0, n),
+      types,
+      values: values.subarray(0, n),
+      timestamps: timestamps.subarray(0, n),
+    };
+  }
+
+  itemIdOfKey(key: number): string | undefined {
+    this.requireReady();
+    const cached = this.itemNames.get(key);
+    if (cached !== undefined || !Number.isInteger(key) || key < 0) return cached;
+    // Keys are mostly dense: the block around a key is read at once, so serving maps a whole
+    // catalogue in a few reads rather than one per item.
+    this.itemNames.trim();
+    const from = key - (key % KEY_BLOCK);
+    const rows = this.sql('SELECT idx, id FROM items WHERE idx >= ? AND idx < ?')
+      .raw(true)
+      .all(from, from + KEY_BLOCK) as [number, string][];
+    for (const [idx, id] of rows) this.itemNames.set(idx, id);
+    return this.itemNames.get(key);
   }
 
   /**
