@@ -2,21 +2,15 @@
 import type { EventInput, ItemInput } from '../../src/domain/types.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { plainEvent } from '../helpers/events.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 export const T0 = Date.parse('2025-06-15T12:00:00Z');
 
-export function ev(
-  userId: string,
-  itemId: string,
-  type: string,
-  timestamp: number,
-  value: number | null = null,
-): EventInput {
-  return { userId, itemId, type, value, timestamp, sessionId: null, context: null, clientEventId: null };
-}
+/** A plain event (no session, context or client id). */
+export const ev = plainEvent;
 
 export async function memoryStore(items: ItemInput[], events: EventInput[]): Promise<Store> {
   const store = await openStore({ kind: 'sqlite', path: ':memory:' });
