@@ -16,7 +16,8 @@
  *   6. peak resident memory of the server (primary and workers);
  *   7. CPU per request at 1,000 requests/s, of the server (every process and thread) and of the
  *      load generator: steadier than the latencies on a shared machine; with the server's garbage
- *      collections over the same run (from its /metrics);
+ *      collections and the time its handler took over the same run (both from its /metrics), which
+ *      tells time spent handling from time spent before the handler saw a request;
  *   8. the machine's scheduling noise: gaps seen by one busy thread per core with the server idle;
  *   9. the machine's floor: the same load against a bare node:http server with as many workers,
  *      answering the same bytes without any work (serve/floor-server.ts; --no-floor skips it).
@@ -49,6 +50,7 @@ import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-rec
 import { processTreeCpuSeconds, processTreeMemory } from './serve/process-memory.js';
 import { swapUnderLoad } from './serve/swap-under-load.js';
 import { describeGc, readGcTotals } from './serve/gc-stats.js';
+import { describeHandlerTime, readHandlerBuckets } from './serve/handler-time.js';
 import { measureSchedulingNoise } from './serve/scheduling-noise.js';
 import { buildShop } from './serve/shop.js';
 import { runBoundedOpenLoop, type BoundedOpenLoopResult } from './serve/bounded-open-loop.js';
@@ -90,6 +92,8 @@ const CPU_PROF = arg('--cpu-prof', '');
 const SWAP_RATE = Number(arg('--swap-rate', '300'));
 /** Serving processes (`kindred serve --workers`): 'auto' is one per core. */
 const WORKERS = arg('--workers', 'auto');
+/** The measured route as the server's /metrics names it. */
+const RECOMMEND_ROUTE = '/recommend/:userId';
 /** Measure the machine's floor (a bare node:http server under the same load); --no-floor skips it. */
 const FLOOR = !flag('--no-floor');
 const MODELS = arg('--models', 'popularity,trending,item-knn,als').split(',');
@@ -308,16 +312,22 @@ async function loadPass(
     });
   };
   const gcBefore = await readGcTotals(url);
+  const handlerBefore = await readHandlerBuckets(url, RECOMMEND_ROUTE);
   const serverCpu = processTreeCpuSeconds(serverPid);
   const generatorCpu = process.cpuUsage();
   const base = await run(BASE_RATE, SECONDS);
   const serverSeconds = (processTreeCpuSeconds(serverPid) ?? NaN) - (serverCpu ?? NaN);
   const generator = process.cpuUsage(generatorCpu);
   const gc = describeGc(gcBefore, await readGcTotals(url));
+  const handler = describeHandlerTime(
+    handlerBefore,
+    await readHandlerBuckets(url, RECOMMEND_ROUTE),
+    P99_TARGET,
+  );
   // What a request costs in CPU, less noisy than the latencies on a shared machine.
   const cpu =
     `; CPU per request: server ${((serverSeconds * 1000) / base.sent).toFixed(2)} ms (every process and thread), ` +
-    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms; ${gc}`;
+    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms; ${handler}; ${gc}`;
   record(
     `run ${pass + 1}: ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
     `${loadLine(base)} → p99 ${base.p99 <= P99_TARGET ? '≤' : '>'} ${P99_TARGET} ms${cpu}`,
