@@ -166,6 +166,27 @@ describe('StoreRecommendationLog with a writer thread', () => {
   });
 });
 
+describe('StoreRecommendationLog feature rows', () => {
+  it('keeps every list’s feature rows apart and as they were when recorded', async () => {
+    const log = new StoreRecommendationLog(store, { flushIntervalMs: 60_000 });
+    const names = Array.from({ length: 50 }, (_, f) => `f${f}`);
+    // 60 lists of 2 items × 50 features, in one batch.
+    const rowsOf = (n: number) => Float32Array.from({ length: 100 }, (_, v) => n * 1000 + v);
+    const lists = Array.from({ length: 60 }, (_, n) =>
+      served(`f${n}`, 'u1', ['a', 'b'], { features: { names, rows: rowsOf(n) } }),
+    );
+    for (const l of lists) void log.record(l);
+    // The caller's rows may change once recorded.
+    lists[7].features?.rows.fill(-1);
+    expect(Array.from((await log.get('f7'))?.features?.rows ?? [])).toEqual(Array.from(rowsOf(7)));
+    await log.close();
+    for (let n = 0; n < 60; n++) {
+      const back = await store.getRecommendation(`f${n}`);
+      expect(Array.from(back?.features?.rows ?? []), `f${n}`).toEqual(Array.from(rowsOf(n)));
+    }
+  });
+});
+
 describe('attribution', () => {
   /**
    * Two lists served to u1: r1 = [shoe, sock, cap] on home and r2 = [pan, shoe] on cart.
