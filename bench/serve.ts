@@ -264,35 +264,6 @@ const within = (r: BoundedOpenLoopResult): boolean => !r.overloaded && r.failed 
  * One pass: the base rate, then up the steps until p99 reaches the ceiling (or, when the base
  * rate already misses it, down the lower steps until one stays under it).
  */
-/**
- * The same load against a bare node:http server with as many workers, answering the same bytes
- * without any work: what this machine allows, under which no server's p99 can go.
- */
-async function floorRuns(body: string): Promise<void> {
-  const workers = workerCount(WORKERS);
-  console.log(`7. the machine's floor: a bare node:http server, ${workers} workers, no work per request`);
-  const floor = await startFloorServer(workers, PORT, body);
-  try {
-    for (let pass = 0; pass < REPEAT; pass++) {
-      const cpu = processTreeCpuSeconds(floor.child.pid);
-      const r = await runBoundedOpenLoop({
-        url: floor.url,
-        rate: BASE_RATE,
-        durationSeconds: SECONDS,
-        path: (i) => `/recommend/${i}?placement=home&k=${K}`,
-        giveUpMs: GIVE_UP_MS,
-      });
-      const seconds = (processTreeCpuSeconds(floor.child.pid) ?? NaN) - (cpu ?? NaN);
-      record(
-        `floor run ${pass + 1}: bare node:http server (${workers} workers, the same ${fmt(Buffer.byteLength(body))}-byte answer, no work), ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
-        `${loadLine(r)}; CPU per request ${((seconds * 1000) / r.sent).toFixed(2)} ms`,
-      );
-    }
-  } finally {
-    await floor.stop();
-  }
-}
-
 async function loadPass(
   url: string,
   paths: string[],
@@ -358,6 +329,35 @@ async function loadPass(
     `run ${pass + 1}: most requests/s with p99 < ${P99_CEILING} ms`,
     best > 0 ? `${fmt(best)} requests/s (steps tried: ${tried.join(', ')})` : `none of ${tried.join(', ')}`,
   );
+}
+
+/**
+ * The same load against a bare node:http server with as many workers, answering the same bytes
+ * without any work: what this machine allows, under which no server's p99 can go.
+ */
+async function floorRuns(body: string): Promise<void> {
+  const workers = workerCount(WORKERS);
+  console.log(`7. the machine's floor: a bare node:http server, ${workers} workers, no work per request`);
+  const floor = await startFloorServer(workers, PORT, body);
+  try {
+    for (let pass = 0; pass < REPEAT; pass++) {
+      const cpu = processTreeCpuSeconds(floor.child.pid);
+      const r = await runBoundedOpenLoop({
+        url: floor.url,
+        rate: BASE_RATE,
+        durationSeconds: SECONDS,
+        path: (i) => `/recommend/${i}?placement=home&k=${K}`,
+        giveUpMs: GIVE_UP_MS,
+      });
+      const seconds = (processTreeCpuSeconds(floor.child.pid) ?? NaN) - (cpu ?? NaN);
+      record(
+        `floor run ${pass + 1}: bare node:http server (${workers} workers, the same ${fmt(Buffer.byteLength(body))}-byte answer, no work), ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
+        `${loadLine(r)}; CPU per request ${((seconds * 1000) / r.sent).toFixed(2)} ms`,
+      );
+    }
+  } finally {
+    await floor.stop();
+  }
 }
 
 function recallFigures(r: AnnRecall): void {
@@ -431,7 +431,6 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
-    if (FLOOR && floorBody) await floorRuns(floorBody);
     if (CPU_PROF) console.log(`  CPU profile of the server written to ${path.resolve(CPU_PROF)}`);
 
     if (RECALL_QUERIES > 0) {
@@ -446,6 +445,7 @@ async function main(): Promise<void> {
         }),
       );
     }
+    if (FLOOR && floorBody) await floorRuns(floorBody);
   } finally {
     if (removeAtEnd) rmSync(dir, { recursive: true, force: true });
     else console.log(`data dir kept: ${dir}`);

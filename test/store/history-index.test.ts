@@ -453,6 +453,12 @@ describe('SqliteStore with histories in memory', () => {
     expect(reads.mock.calls.length).toBeLessThanOrEqual(4);
     expect(indexed.itemIdOfKey(10_000_000)).toBeUndefined();
     expect(indexed.itemIdOfKey(-1)).toBeUndefined();
+    reads.mockRestore();
+    // Columns before any history read of this connection: the type names are loaded on the way.
+    expect(await indexed.keepHistoryInMemory({ maxEvents: 10_000 })).toMatchObject({ built: true });
+    const columns = indexed.userHistoryColumns('u1', { limit: 5000 });
+    expect(columns?.length).toBe(3000);
+    expect(new Set(columns?.types)).toEqual(new Set(['view']));
   });
 
   it('builds no index above the cap and answers from SQL', async () => {

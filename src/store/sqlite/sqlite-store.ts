@@ -400,7 +400,9 @@ export class SqliteStore implements Store {
       const row = rows[i];
       let type = this.typeNames.get(index.typeKey(row));
       if (type === undefined && !loaded) {
-        this.loadIndexedNames(index, rows);
+        // Only the types: items are named by key when the caller asks (itemIdOfKey).
+        this.typeNames.trim();
+        this.loadNames(this.typeNames, 'SELECT idx, name FROM event_types');
         loaded = true;
         type = this.typeNames.get(index.typeKey(row));
       }
