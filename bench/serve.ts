@@ -27,11 +27,14 @@
  *       [--rates-down 900,800,700,600,500,300,200,100] [--give-up-ms 2000] [--repeat 2]
  *       [--unknown 0.05] [--recall-queries 2000] [--port 18090]
  *       [--data-dir DIR] [--keep] [--cpu-prof DIR] [--models popularity,trending,item-knn,als]
- *       [--workers auto|N] [--swap-rate 300] [--no-floor]
+ *       [--workers auto|N] [--swap-rate 300] [--no-floor] [--node-flags '--max-semi-space-size=32']
  *
  * Load starts once every worker listens and holds the histories in memory (a steady state);
  * requests go out over a lean keep-alive client (serve/keep-alive-client.ts) so that the
- * generator, on the same machine, takes little CPU from the server.
+ * generator, on the same machine, takes little CPU from the server. The generator's own pauses
+ * count as latency too, so it allocates next to nothing per answer and runs without V8's memory
+ * reducer (`npm run bench:serve` passes --no-memory-reducer), whose full collections of an idle
+ * heap would otherwise land every few seconds; its own collections are reported with each run.
  *
  * With --data-dir a dir this benchmark prepared before (shop imported, models trained) is reused;
  * otherwise the shop is built in a fresh dir under the system temp dir, removed at the end
@@ -49,7 +52,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
 import { processTreeCpuSeconds, processTreeMemory } from './serve/process-memory.js';
 import { swapUnderLoad } from './serve/swap-under-load.js';
-import { describeGc, readGcTotals } from './serve/gc-stats.js';
+import { NO_GC, describeGc, readGcTotals, watchOwnGc } from './serve/gc-stats.js';
 import { describeHandlerTime, readHandlerBuckets } from './serve/handler-time.js';
 import { measureSchedulingNoise } from './serve/scheduling-noise.js';
 import { buildShop } from './serve/shop.js';
@@ -88,6 +91,10 @@ const RECALL_QUERIES = Number(arg('--recall-queries', '2000'));
 const PORT = Number(arg('--port', '18090'));
 const DATA_DIR = arg('--data-dir', '');
 const CPU_PROF = arg('--cpu-prof', '');
+/** Extra Node/V8 flags for the server (space-separated); cluster workers inherit them. */
+const NODE_FLAGS = arg('--node-flags', '')
+  .split(' ')
+  .filter((f) => f !== '');
 /** Rate of the hot-swap phase (0: skipped). */
 const SWAP_RATE = Number(arg('--swap-rate', '300'));
 /** Serving processes (`kindred serve --workers`): 'auto' is one per core. */
@@ -171,7 +178,7 @@ async function prepare(dir: string): Promise<void> {
 }
 
 async function startServer(dir: string): Promise<{ server: ServerProcess; seconds: number }> {
-  const flags: string[] = [];
+  const flags: string[] = [...NODE_FLAGS];
   if (CPU_PROF) {
     mkdirSync(CPU_PROF, { recursive: true });
     flags.push('--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF));
@@ -286,9 +293,11 @@ async function loadPass(
   const handlerBefore = await readHandlerBuckets(url, RECOMMEND_ROUTE);
   const serverCpu = processTreeCpuSeconds(serverPid);
   const generatorCpu = process.cpuUsage();
+  const generatorGc = watchOwnGc();
   const base = await run(BASE_RATE, SECONDS);
   const serverSeconds = (processTreeCpuSeconds(serverPid) ?? NaN) - (serverCpu ?? NaN);
   const generator = process.cpuUsage(generatorCpu);
+  const ownGc = describeGc(NO_GC, await generatorGc(), 'the load generator');
   const gc = describeGc(gcBefore, await readGcTotals(url));
   const handler = describeHandlerTime(
     handlerBefore,
@@ -298,7 +307,7 @@ async function loadPass(
   // What a request costs in CPU, less noisy than the latencies on a shared machine.
   const cpu =
     `; CPU per request: server ${((serverSeconds * 1000) / base.sent).toFixed(2)} ms (every process and thread), ` +
-    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms; ${handler}; ${gc}`;
+    `load generator ${((generator.user + generator.system) / 1000 / base.sent).toFixed(2)} ms; ${handler}; ${gc}; ${ownGc}`;
   record(
     `run ${pass + 1}: ${fmt(BASE_RATE)} requests/s for ${SECONDS} s`,
     `${loadLine(base)} → p99 ${base.p99 <= P99_TARGET ? '≤' : '>'} ${P99_TARGET} ms${cpu}`,

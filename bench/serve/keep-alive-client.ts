@@ -9,8 +9,30 @@
 import net from 'node:net';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
-const CONTENT_LENGTH = 'content-length:';
-const CHUNKED = /transfer-encoding:\s*chunked/;
+const CONTENT_LENGTH = Buffer.from('content-length:', 'latin1');
+const TRANSFER_ENCODING = Buffer.from('transfer-encoding:', 'latin1');
+const CHUNKED = Buffer.from('chunked', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** Bytes each connection reads into, reused for every read. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** Whether `data[at..]` starts with `lower`, ignoring ASCII case. */
+function startsWithIgnoringCase(data: Buffer, at: number, lower: Buffer): boolean {
+  if (at + lower.length > data.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((data[at + i] | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+/** Where the value of header `lower` (a lowercase name with its colon) starts in `data[0..end)`; -1 when absent. */
+export function headerValueAt(data: Buffer, end: number, lower: Buffer): number {
+  for (let line = data.indexOf(10) + 1; line > 0 && line < end; line = data.indexOf(10, line) + 1) {
+    if (!startsWithIgnoringCase(data, line, lower)) continue;
+    let at = line + lower.length;
+    while (data[at] === 32 || data[at] === 9) at++;
+    return at;
+  }
+  return -1;
+}
 
 /** Called once per request: the status code (0 when the connection failed). */
 export type Done = (status: number) => void;
@@ -49,7 +71,11 @@ class Fifo<T> {
 /** One keep-alive connection; `send` only when idle. */
 class Connection {
   readonly socket: net.Socket;
+  /** Header bytes of the answer in flight received so far, when its header came in pieces. */
   private buffered: Buffer | null = null;
+  /** The last bytes of a chunked body received so far (`tail` of them). */
+  private readonly last = Buffer.alloc(LAST_CHUNK.length);
+  private tail = 0;
   private current: Done | null = null;
   private status = 0;
   /** Body bytes still expected (-1: headers not parsed yet; -2: chunked). */
@@ -57,9 +83,19 @@ class Connection {
   closed = false;
 
   constructor(host: string, port: number, onIdle: (c: Connection) => void, onClose: (c: Connection) => void) {
-    this.socket = net.connect({ host, port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => {
-      if (this.parse(chunk)) onIdle(this);
+    // Reads land in one buffer per connection instead of a new one per read, so answers cost the
+    // generator no allocation: its own garbage collections would otherwise show up as latency.
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          if (this.parse(buf as Buffer, nread)) onIdle(this);
+          return true;
+        },
+      },
     });
     const close = () => {
       if (this.closed) return;
@@ -81,37 +117,63 @@ class Connection {
     this.current = done;
     this.remaining = -1;
     this.buffered = null;
+    this.tail = 0;
     this.socket.write(request);
   }
 
-  /** Consumes a chunk; true once the answer in flight is complete. */
-  private parse(chunk: Buffer): boolean {
-    let data = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
-    this.buffered = null;
+  /**
+   * Consumes the first `nread` bytes of the read buffer; true once the answer in flight is
+   * complete. Bytes still needed after this read (a header cut in two) are copied, since the
+   * buffer is reused by the next read.
+   */
+  private parse(buf: Buffer, nread: number): boolean {
+    let data = buf.subarray(0, nread);
+    if (this.buffered) {
+      data = Buffer.concat([this.buffered, data]);
+      this.buffered = null;
+    }
     if (this.remaining === -1) {
       const end = data.indexOf(HEADER_END);
       if (end < 0) {
-        this.buffered = data;
+        this.buffered = Buffer.from(data);
         return false;
       }
       // "HTTP/1.1 200 OK": the status is at bytes 9..11.
       this.status = (data[9] - 48) * 100 + (data[10] - 48) * 10 + (data[11] - 48);
-      const head = data.toString('latin1', 0, end).toLowerCase();
-      const at = head.indexOf(CONTENT_LENGTH);
-      if (at >= 0) this.remaining = parseInt(head.slice(at + CONTENT_LENGTH.length), 10);
-      else if (CHUNKED.test(head)) this.remaining = -2;
-      else this.remaining = 0;
+      const length = headerValueAt(data, end, CONTENT_LENGTH);
+      if (length >= 0) {
+        let n = 0;
+        for (let i = length; data[i] >= 48 && data[i] <= 57; i++) n = n * 10 + data[i] - 48;
+        this.remaining = n;
+      } else {
+        const encoding = headerValueAt(data, end, TRANSFER_ENCODING);
+        this.remaining = encoding >= 0 && startsWithIgnoringCase(data, encoding, CHUNKED) ? -2 : 0;
+      }
       data = data.subarray(end + HEADER_END.length);
+      this.tail = 0;
     }
-    if (this.remaining === -2) {
-      // Chunked: complete once the zero-length last chunk and its empty trailer arrived.
-      const all = data;
-      if (all.length >= 5 && all.toString('latin1', all.length - 5) === '0\r\n\r\n') return this.finish();
-      this.buffered = all;
-      return false;
-    }
+    if (this.remaining === -2) return this.chunkedEnded(data) ? this.finish() : false;
     this.remaining -= data.length;
     return this.remaining <= 0 ? this.finish() : false;
+  }
+
+  /**
+   * Chunked: complete once the zero-length last chunk and its empty trailer arrived. Only the
+   * body's last bytes matter, so they are kept across reads instead of the whole body.
+   */
+  private chunkedEnded(data: Buffer): boolean {
+    const keep = LAST_CHUNK.length;
+    if (data.length >= keep) {
+      data.copy(this.last, 0, data.length - keep);
+      this.tail = keep;
+    } else {
+      const shift = Math.max(0, this.tail + data.length - keep);
+      this.last.copyWithin(0, shift, this.tail);
+      this.tail -= shift;
+      data.copy(this.last, this.tail);
+      this.tail += data.length;
+    }
+    return this.tail === keep && this.last.equals(LAST_CHUNK);
   }
 
   private finish(): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeGc, parseGcTotals } from '../../bench/serve/gc-stats.js';
+import { NO_GC, describeGc, parseGcTotals, watchOwnGc } from '../../bench/serve/gc-stats.js';
 
 const exposition = (majorCount: number, majorSum: number, minorCount: number): string =>
   [
@@ -30,5 +30,24 @@ describe('server GC totals from /metrics', () => {
 
   it('says so when a reading is missing', () => {
     expect(describeGc(null, parseGcTotals(''))).toMatch(/not read/);
+  });
+});
+
+describe('the load generator’s own collections', () => {
+  it('counts the collections that run while watched, and none after', async () => {
+    const stop = watchOwnGc();
+    // Far more short-lived garbage than a young generation holds: it must be collected.
+    let keep = 0;
+    for (let i = 0; i < 400_000; i++) keep += new Array<number>(64).fill(i).length;
+    const totals = await stop();
+    expect(keep).toBe(400_000 * 64);
+    const minor = totals.kinds.get('minor');
+    expect(minor?.count).toBeGreaterThan(0);
+    expect(minor?.seconds).toBeGreaterThan(0);
+    for (let i = 0; i < 400_000; i++) keep += new Array<number>(64).fill(i).length;
+    expect(totals.kinds.get('minor')?.count).toBe(minor?.count);
+    expect(describeGc(NO_GC, totals, 'the load generator')).toMatch(
+      /^garbage collection in the load generator: \d+ full .*, [1-9]\d* young-generation/,
+    );
   });
 });

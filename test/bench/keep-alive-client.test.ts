@@ -1,0 +1,79 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KeepAliveClient, headerValueAt } from '../../bench/serve/keep-alive-client.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length > 0) await closers.pop()?.();
+});
+
+async function listen(server: net.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function get(client: KeepAliveClient, path: string): Promise<number> {
+  return new Promise((resolve) => client.get(client.request(path), resolve));
+}
+
+describe('the keep-alive client of the serving benchmark', () => {
+  it('finds a header value whatever the case of its name, and nothing in the status line or body', () => {
+    const head = Buffer.from(
+      'HTTP/1.1 200 OK\r\nX-Content-Length: 5\r\nCONTENT-LENGTH:  42\r\n\r\ncontent-length: 7',
+    );
+    const end = head.indexOf('\r\n\r\n');
+    const at = headerValueAt(head, end, Buffer.from('content-length:'));
+    expect(head.toString('latin1', at, at + 2)).toBe('42');
+    expect(headerValueAt(head, end, Buffer.from('transfer-encoding:'))).toBe(-1);
+  });
+
+  it('reads answers with a length or chunked, with their status, many over few connections', async () => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/missing') {
+        res.writeHead(404, { 'content-length': '9' }).end('not found');
+      } else if (req.url?.startsWith('/chunked')) {
+        res.writeHead(200);
+        res.write('a'.repeat(70_000));
+        setTimeout(() => res.end('b'.repeat(3)), 2);
+      } else {
+        const body = 'x'.repeat(Number(req.url?.slice(1)));
+        res.writeHead(200, { 'Content-Length': String(body.length) }).end(body);
+      }
+    });
+    server.keepAliveTimeout = 60_000;
+    const client = new KeepAliveClient(await listen(server), 3);
+    closers.push(async () => client.close());
+    const paths = ['/0', '/10', '/missing', '/chunked', '/100000', '/chunked-2', '/3'];
+    const statuses = await Promise.all([...paths, ...paths].map((p) => get(client, p)));
+    expect(statuses).toEqual([...paths, ...paths].map((p) => (p === '/missing' ? 404 : 200)));
+  });
+
+  it('waits for every byte when the head and body arrive in pieces', async () => {
+    const pieces = ['HTTP/1.1 201 Created\r\nConte', 'nt-Length: 10\r\n', '\r\n01234', '56789'];
+    const sockets: net.Socket[] = [];
+    let sent = 0;
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.on('data', () => {
+        // One piece now and the rest on demand, so the test sees what the client does in between.
+        socket.write(pieces[sent++]);
+      });
+    });
+    const client = new KeepAliveClient(await listen(server), 1);
+    closers.push(async () => {
+      client.close();
+      for (const s of sockets) s.destroy();
+    });
+    let status = -1;
+    client.get(client.request('/'), (s) => (status = s));
+    while (sent < pieces.length) {
+      await new Promise((r) => setTimeout(r, 20));
+      expect(status).toBe(-1);
+      sockets[0].write(pieces[sent++]);
+    }
+    for (let i = 0; i < 50 && status === -1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(status).toBe(201);
+  });
+});
