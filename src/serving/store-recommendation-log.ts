@@ -1,6 +1,8 @@
 /**
  * The recommendation log kept in the store. Served lists are queued and written in batches, off
- * the request path: a response is sent before its log row is durable.
+ * the request path: a response is sent before its log row is durable. A queued list is held as
+ * bytes (served-batch.ts), not as the caller's objects, so that logging leaves nothing behind on
+ * the serving thread's heap for its garbage collector to carry.
  *
  * Guarantee: a served list is durable once the promise `record()` returned resolves (at most
  * `flushIntervalMs` after the call, sooner when `maxBatch` lists are waiting), and `close()`
@@ -18,6 +20,7 @@ import { KindredError } from '../domain/errors.js';
 import { positiveLimit, validateServed } from '../store/shared.js';
 import type { RecommendationTally, ServedWriter, Store } from '../store/store.js';
 import type { ItemOutcome, RecommendationLog, ServedRecommendation } from './recommendation-log.js';
+import { ServedBatchBuilder, decodeServedBatch } from './served-batch.js';
 
 export interface StoreRecommendationLogOptions {
   /** Longest a served list waits in the queue before it is written (ms, default 50). */
@@ -32,10 +35,22 @@ export interface StoreRecommendationLogOptions {
   writer?: ServedWriter | null;
 }
 
-interface Pending {
-  served: ServedRecommendation;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+/** Lists recorded together and written together: one promise for them all. */
+class Batch {
+  readonly lists = new ServedBatchBuilder();
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Callers may fire and forget: a failure is reported through onError, never as an unhandled
+    // rejection, while callers that await still see it.
+    this.done.catch(() => undefined);
+  }
 }
 
 const DEFAULT_FLUSH_MS = 50;
@@ -72,29 +87,15 @@ export function outcomesOf(
   return outcomes;
 }
 
-/** A copy the caller may not change any more, so a queued list is logged as it was served. */
-function snapshot(served: ServedRecommendation): ServedRecommendation {
-  return {
-    id: served.id,
-    userId: served.userId,
-    placement: served.placement,
-    servedAt: served.servedAt,
-    items: served.items.slice(),
-    scores: served.scores.slice(),
-    features: served.features
-      ? { names: served.features.names.slice(), rows: served.features.rows.slice() }
-      : null,
-  };
-}
-
 export class StoreRecommendationLog implements RecommendationLog {
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
   private readonly maxPending: number;
   private readonly onError: (error: unknown, lost: number) => void;
-  private queue: Pending[] = [];
-  /** Queued lists by id, so `get` sees a list as soon as it was recorded. */
-  private readonly queued = new Map<string, ServedRecommendation>();
+  /** The batch lists are recorded into; `get` finds a list there as soon as it was recorded. */
+  private batch = new Batch();
+  /** Lists recorded and not yet durable (in `batch` or being written). */
+  private waiting = 0;
   private timer: NodeJS.Timeout | null = null;
   /** The write in progress; writes run one at a time, in recording order. */
   private writing: Promise<void> = Promise.resolve();
@@ -114,32 +115,41 @@ export class StoreRecommendationLog implements RecommendationLog {
 
   /** Lists recorded but not yet written. */
   get pending(): number {
-    return this.queue.length;
+    return this.batch.lists.count;
   }
 
   record(served: ServedRecommendation): Promise<void> {
-    let done: Promise<void>;
     try {
       if (this.closed) throw new KindredError('NOT_READY', 'The recommendation log is closed');
       validateServed([served]);
-      if (this.queue.length >= this.maxPending)
+      if (this.waiting >= this.maxPending)
         throw new KindredError('NOT_READY', `More than ${this.maxPending} served lists wait to be logged`);
-      const copy = snapshot(served);
-      done = new Promise<void>((resolve, reject) => this.enqueue({ served: copy, resolve, reject }));
     } catch (error) {
       this.onError(error, 1);
-      done = Promise.reject(error);
+      const refused = Promise.reject(error);
+      refused.catch(() => undefined);
+      return refused;
     }
-    // Callers may fire and forget: a failure is reported through onError, never as an unhandled
-    // rejection, while callers that await still see it.
-    done.catch(() => undefined);
-    return done;
+    const batch = this.batch;
+    batch.lists.add(served);
+    this.waiting++;
+    if (batch.lists.count >= this.maxBatch) {
+      this.clearTimer();
+      this.startWrite();
+    } else if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, this.flushIntervalMs);
+      this.timer.unref();
+    }
+    return batch.done;
   }
 
   /** Writes everything queued so far; resolves once it is durable. */
   async flush(): Promise<void> {
     this.clearTimer();
-    while (this.queue.length > 0) this.startWrite();
+    this.startWrite();
     await this.writing;
   }
 
@@ -151,8 +161,10 @@ export class StoreRecommendationLog implements RecommendationLog {
   }
 
   async get(id: string): Promise<ServedRecommendation | null> {
-    const queued = this.queued.get(id);
-    if (queued) return snapshot(queued);
+    const queued = this.batch.lists.find(id);
+    if (queued) return queued;
+    // A list on its way to the store is read back once it is there.
+    await this.writing;
     return this.store.getRecommendation(id);
   }
 
@@ -188,43 +200,32 @@ export class StoreRecommendationLog implements RecommendationLog {
     } while (cursor !== null);
   }
 
-  private enqueue(entry: Pending): void {
-    this.queue.push(entry);
-    this.queued.set(entry.served.id, entry.served);
-    if (this.queue.length >= this.maxBatch) {
-      this.clearTimer();
-      this.startWrite();
-    } else if (this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.flush();
-      }, this.flushIntervalMs);
-      this.timer.unref();
-    }
-  }
-
   private clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
 
-  /** Takes up to maxBatch queued lists and chains their write after the one in progress. */
+  /** Closes the batch being recorded into and chains its write after the one in progress. */
   private startWrite(): void {
-    const batch = this.queue.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
+    const batch = this.batch;
+    if (batch.lists.count === 0) return;
+    this.batch = new Batch();
     this.writing = this.writing.then(() => this.write(batch));
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  private async write(batch: Batch): Promise<void> {
+    const count = batch.lists.count;
     try {
-      const rows = batch.map((p) => p.served);
-      await (this.writer ? this.writer.insertRecommendations(rows) : this.store.insertRecommendations(rows));
-      for (const p of batch) p.resolve();
+      const bytes = batch.lists.take();
+      await (this.writer
+        ? this.writer.insertBatch(bytes)
+        : this.store.insertRecommendations(decodeServedBatch(bytes)));
+      batch.resolve();
     } catch (error) {
-      this.onError(error, batch.length);
-      for (const p of batch) p.reject(error);
+      this.onError(error, count);
+      batch.reject(error);
     } finally {
-      for (const p of batch) if (this.queued.get(p.served.id) === p.served) this.queued.delete(p.served.id);
+      this.waiting -= count;
     }
   }
 }

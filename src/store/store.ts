@@ -201,8 +201,11 @@ export type HistoryMemoryReport =
 
 /** Where served recommendations are written (see Store.openServedWriter). */
 export interface ServedWriter {
-  /** As Store.insertRecommendations. */
-  insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number>;
+  /**
+   * As Store.insertRecommendations, for a batch encoded by ServedBatchBuilder (serving/served-batch.ts).
+   * The batch's buffer is handed over: the caller does not use it again.
+   */
+  insertBatch(batch: Uint8Array): Promise<number>;
   /** Finishes the writes in flight and releases the writer. */
   close(): Promise<void>;
 }

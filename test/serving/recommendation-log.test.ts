@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventInput, JsonObject } from '../../src/domain/types.js';
 import type { ItemOutcome, ServedRecommendation } from '../../src/serving/recommendation-log.js';
 import { StoreRecommendationLog, outcomesOf } from '../../src/serving/store-recommendation-log.js';
+import { ServedBatchBuilder } from '../../src/serving/served-batch.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,6 +95,29 @@ describe('StoreRecommendationLog batching', () => {
     await log.close();
   });
 
+  it('reads a list back while its batch is being written, once the write is done', async () => {
+    const log = new StoreRecommendationLog(store, { flushIntervalMs: 60_000 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const insert = store.insertRecommendations.bind(store);
+    vi.spyOn(store, 'insertRecommendations').mockImplementationOnce(async (rows) => {
+      await gate;
+      return insert(rows);
+    });
+    void log.record(served('r1', 'u1', ['a', 'b']));
+    const flushed = log.flush();
+    expect(log.pending).toBe(0);
+    let read: ServedRecommendation | null | undefined;
+    const reading = log.get('r1').then((r) => (read = r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(read).toBeUndefined();
+    release();
+    await reading;
+    expect(read?.items).toEqual(['a', 'b']);
+    await flushed;
+    await log.close();
+  });
+
   it('logs the list as it was when recorded', async () => {
     const log = new StoreRecommendationLog(store, { flushIntervalMs: 60_000 });
     const list = served('r1', 'u1', ['a', 'b']);
@@ -158,7 +182,9 @@ describe('StoreRecommendationLog with a writer thread', () => {
       expect((await file.listRecommendations({ limit: 100 })).rows).toHaveLength(40);
       // Closed with the log: it takes no more writes.
       await log.close();
-      await expect(writer?.insertRecommendations([served('late', 'u1', ['a'])])).rejects.toThrow();
+      const late = new ServedBatchBuilder();
+      late.add(served('late', 'u1', ['a']));
+      await expect(writer?.insertBatch(late.take())).rejects.toThrow();
     } finally {
       await file.close();
       rmSync(dir, { recursive: true, force: true });

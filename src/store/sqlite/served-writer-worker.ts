@@ -4,12 +4,13 @@
  * serving thread. Answers every batch with the rows written or the error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ServedRecommendation } from '../../serving/recommendation-log.js';
+import { decodeServedBatch } from '../../serving/served-batch.js';
 import { SqliteStore } from './sqlite-store.js';
 
 export interface ServedWriteRequest {
   id: number;
-  rows: ServedRecommendation[];
+  /** Served lists encoded by ServedBatchBuilder. */
+  batch: Uint8Array;
 }
 
 export type ServedWriteReply = { id: number; written: number } | { id: number; error: string };
@@ -25,7 +26,7 @@ parentPort?.on('message', (message: ServedWriteRequest | 'close') => {
     return;
   }
   ready
-    .then(() => store.insertRecommendations(message.rows))
+    .then(() => store.insertRecommendations(decodeServedBatch(message.batch)))
     .then(
       (written) => parentPort?.postMessage({ id: message.id, written } satisfies ServedWriteReply),
       (err: Error) =>

@@ -4,7 +4,6 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorker } from '../../models/worker-threads.js';
-import type { ServedRecommendation } from '../../serving/recommendation-log.js';
 import type { ServedWriter } from '../store.js';
 import type { ServedWriteReply, ServedWriteRequest } from './served-writer-worker.js';
 
@@ -34,13 +33,14 @@ export class ThreadedServedWriter implements ServedWriter {
     this.worker.unref();
   }
 
-  insertRecommendations(rows: readonly ServedRecommendation[]): Promise<number> {
+  insertBatch(batch: Uint8Array): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     return new Promise<number>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const request: ServedWriteRequest = { id, rows: rows as ServedRecommendation[] };
-      this.worker.postMessage(request);
+      const request: ServedWriteRequest = { id, batch };
+      // Moved, not copied: the thread decodes the lists from the very bytes they were encoded into.
+      this.worker.postMessage(request, [batch.buffer as ArrayBuffer]);
     });
   }
 
