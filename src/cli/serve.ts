@@ -6,7 +6,7 @@ import { openStore } from '../store/open-store.js';
 import { startPrimary } from '../serving/cluster/primary.js';
 import { workerNumber } from '../serving/cluster/messages.js';
 import { joinCluster, reportReady } from '../serving/cluster/worker.js';
-import { workerGcFlags, type KindredConfig } from '../config.js';
+import { SINGLE_THREADED_GC_FLAG, workerGcFlags, type KindredConfig } from '../config.js';
 import type { Engine } from '../serving/engine.js';
 import { configFrom, openEngine, positiveInt, withStoreOptions, type StoreFlags } from './common.js';
 
@@ -168,7 +168,7 @@ async function runPrimary(config: KindredConfig, workers: number, train: boolean
   const url = await running.ready;
   console.log(
     `Kindred is listening on ${url} with ${workers} worker processes (store: ${config.store.kind}; ` +
-      `garbage collection: ${nodeFlags.length > 0 ? 'on each worker thread' : 'parallel'})`,
+      `garbage collection: ${nodeFlags.includes(SINGLE_THREADED_GC_FLAG) ? 'on each worker thread' : 'parallel'})`,
   );
   console.log(`  API docs: ${url}/docs`);
 }

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, workerGcFlags } from '../../src/config.js';
+import { WORKER_HEAP_GROWTH_FLAG, loadConfig, workerGcFlags } from '../../src/config.js';
 
 describe('KINDRED_WORKER_GC', () => {
   it('defaults to auto, takes single and parallel, and names itself when invalid', () => {
@@ -11,10 +12,24 @@ describe('KINDRED_WORKER_GC', () => {
   });
 
   it('collects on the worker thread once every core has a worker, unless told otherwise', () => {
-    expect(workerGcFlags('auto', 2, 2)).toEqual(['--single-threaded-gc']);
-    expect(workerGcFlags('auto', 4, 2)).toEqual(['--single-threaded-gc']);
-    expect(workerGcFlags('auto', 2, 8)).toEqual([]);
-    expect(workerGcFlags('single', 2, 8)).toEqual(['--single-threaded-gc']);
-    expect(workerGcFlags('parallel', 2, 2)).toEqual([]);
+    const single = (flags: string[]) => flags.includes('--single-threaded-gc');
+    expect(single(workerGcFlags('auto', 2, 2))).toBe(true);
+    expect(single(workerGcFlags('auto', 4, 2))).toBe(true);
+    expect(single(workerGcFlags('auto', 2, 8))).toBe(false);
+    expect(single(workerGcFlags('single', 2, 8))).toBe(true);
+    expect(single(workerGcFlags('parallel', 2, 2))).toBe(false);
+  });
+
+  it('lets every worker’s old generation double before a full collection, whatever the threads', () => {
+    for (const gc of ['auto', 'single', 'parallel'] as const)
+      expect(workerGcFlags(gc, 2, 2)).toContain(WORKER_HEAP_GROWTH_FLAG);
+  });
+
+  it('passes only flags this Node accepts', () => {
+    const run = (flags: string[]) => spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+    expect(run(workerGcFlags('single', 2, 2)).status).toBe(0);
+    expect(run(workerGcFlags('parallel', 2, 2)).status).toBe(0);
+    // As a misspelt flag would fail:
+    expect(run(['--heap-growing-procent=100']).status).not.toBe(0);
   });
 });
