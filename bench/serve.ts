@@ -34,13 +34,15 @@
  * generator, on the same machine, takes little CPU from the server. The generator's own pauses
  * count as latency too, so it allocates next to nothing per answer and runs without V8's memory
  * reducer (`npm run bench:serve` passes --no-memory-reducer), whose full collections of an idle
- * heap would otherwise land every few seconds; its own collections are reported with each run.
+ * heap would otherwise land every few seconds, and collects its garbage before each run
+ * (--expose-gc); its own collections are reported with each run.
  *
- * With --data-dir a dir this benchmark prepared before (shop imported, models trained) is reused;
+ * With --data-dir a dir this benchmark prepared before (shop imported, models trained) is reused,
+ * with the lists served by earlier runs cleared;
  * otherwise the shop is built in a fresh dir under the system temp dir, removed at the end
  * unless --keep. --cpu-prof writes a V8 CPU profile of the server process into DIR.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArtifactRepository } from '../src/models/artifact-repo.js';
@@ -48,7 +50,7 @@ import { workerCount } from '../src/cli/serve.js';
 import { ANN_SIZING } from '../src/pipeline/placements.js';
 import { sourceLimit } from '../src/pipeline/pipeline.js';
 import { trainModels } from '../src/models/training.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, servedLogPath } from '../src/store/sqlite/sqlite-store.js';
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
 import { processTreeCpuSeconds, processTreeMemory } from './serve/process-memory.js';
 import { swapUnderLoad } from './serve/swap-under-load.js';
@@ -379,13 +381,32 @@ function recallFigures(r: AnnRecall): void {
   );
 }
 
+/** Removes the served-recommendation log of a prepared dir; the bytes it held. */
+function clearServedLog(dir: string): number {
+  const file = servedLogPath(path.join(dir, 'kindred.db'));
+  let bytes = 0;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(f)) continue;
+    bytes += statSync(f).size;
+    rmSync(f);
+  }
+  return bytes;
+}
+
 async function main(): Promise<void> {
   const reuse = DATA_DIR !== '' && existsSync(path.join(DATA_DIR, PREPARED));
   const dir = DATA_DIR || mkdtempSync(path.join(tmpdir(), 'kindred-serve-'));
   const removeAtEnd = DATA_DIR === '' && !flag('--keep');
   try {
-    if (reuse) console.log(`1-2. reusing the shop and models in ${dir}`);
-    else {
+    if (reuse) {
+      // Lists served by earlier runs are not part of the prepared shop: each adds ~2 KB per
+      // request, and a log grown to gigabytes slows the server's writes and reads alike, so runs on
+      // a reused dir would not be comparable.
+      const cleared = clearServedLog(dir);
+      console.log(
+        `1-2. reusing the shop and models in ${dir} (served lists of earlier runs cleared: ${fmt(cleared / 1e6)} MB)`,
+      );
+    } else {
       mkdirSync(dir, { recursive: true });
       await prepare(dir);
     }

@@ -50,6 +50,24 @@ describe('the keep-alive client of the serving benchmark', () => {
     expect(statuses).toEqual([...paths, ...paths].map((p) => (p === '/missing' ? 404 : 200)));
   });
 
+  it('builds a run’s requests in one buffer, each the same bytes as on its own', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+    const client = new KeepAliveClient(await listen(server), 2);
+    closers.push(async () => client.close());
+    const paths = ['/recommend/1?k=10', '/caf%C3%A9', '/recommend/guest-33?placement=home&k=10'];
+    const requests = client.requests(paths.length, (i) => paths[i]);
+    for (let i = 0; i < paths.length; i++) expect(requests(i).equals(client.request(paths[i]))).toBe(true);
+    const statuses = await Promise.all(
+      paths.map((_, i) => new Promise<number>((resolve) => client.get(requests(i), resolve))),
+    );
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(seen.sort()).toEqual([...paths].sort());
+  });
+
   it('waits for every byte when the head and body arrive in pieces', async () => {
     const pieces = ['HTTP/1.1 201 Created\r\nConte', 'nt-Length: 10\r\n', '\r\n01234', '56789'];
     const sockets: net.Socket[] = [];
