@@ -54,7 +54,7 @@ import { SqliteStore, servedLogPath } from '../src/store/sqlite/sqlite-store.js'
 import { measureAnnRecall, ANN_EF_SEARCH, type AnnRecall } from './serve/ann-recall.js';
 import { processTreeCpuSeconds, processTreeMemory } from './serve/process-memory.js';
 import { swapUnderLoad } from './serve/swap-under-load.js';
-import { NO_GC, describeGc, readGcTotals, watchOwnGc } from './serve/gc-stats.js';
+import { NO_GC, describeGc, readGcTotals } from './serve/gc-stats.js';
 import { describeHandlerTime, readHandlerBuckets } from './serve/handler-time.js';
 import { measureSchedulingNoise } from './serve/scheduling-noise.js';
 import { buildShop } from './serve/shop.js';
@@ -295,11 +295,10 @@ async function loadPass(
   const handlerBefore = await readHandlerBuckets(url, RECOMMEND_ROUTE);
   const serverCpu = processTreeCpuSeconds(serverPid);
   const generatorCpu = process.cpuUsage();
-  const generatorGc = watchOwnGc();
   const base = await run(BASE_RATE, SECONDS);
   const serverSeconds = (processTreeCpuSeconds(serverPid) ?? NaN) - (serverCpu ?? NaN);
   const generator = process.cpuUsage(generatorCpu);
-  const ownGc = describeGc(NO_GC, await generatorGc(), 'the load generator');
+  const ownGc = describeGc(NO_GC, base.ownGc, 'the load generator');
   const gc = describeGc(gcBefore, await readGcTotals(url));
   const handler = describeHandlerTime(
     handlerBefore,

@@ -8,6 +8,7 @@
  */
 import { percentile } from '../load.js';
 import { KeepAliveClient } from './keep-alive-client.js';
+import { watchOwnGc, type GcTotals } from './gc-stats.js';
 
 export interface BoundedOpenLoopOptions {
   url: string;
@@ -36,6 +37,8 @@ export interface BoundedOpenLoopResult {
   p90: number;
   p99: number;
   max: number;
+  /** The generator's own collections during the run, which delay its sends and readings. */
+  ownGc: GcTotals;
 }
 
 export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<BoundedOpenLoopResult> {
@@ -54,6 +57,7 @@ export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<Bou
   // Garbage from before the run is collected now, not during it, where the process allows it
   // (--expose-gc, as npm run bench:serve runs it): the generator's pauses would count as latency.
   (globalThis as { gc?: () => void }).gc?.();
+  const ownGc = watchOwnGc();
   const start = performance.now() + 50;
 
   await new Promise<void>((resolve) => {
@@ -89,8 +93,9 @@ export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<Bou
     };
     setTimeout(tick, 50);
   });
-  client.close();
   const elapsed = (performance.now() - start) / 1000;
+  const ownGcTotals = await ownGc();
+  client.close();
   const sorted = latencies.slice(0, next).sort();
   return {
     sent: next,
@@ -103,5 +108,6 @@ export async function runBoundedOpenLoop(o: BoundedOpenLoopOptions): Promise<Bou
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),
     max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+    ownGc: ownGcTotals,
   };
 }
