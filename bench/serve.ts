@@ -398,9 +398,9 @@ async function main(): Promise<void> {
   const removeAtEnd = DATA_DIR === '' && !flag('--keep');
   try {
     if (reuse) {
-      // Lists served by earlier runs are not part of the prepared shop: each adds ~2 KB per
-      // request, and a log grown to gigabytes slows the server's writes and reads alike, so runs on
-      // a reused dir would not be comparable.
+      // Lists served by earlier runs are not part of the prepared shop: each run adds ~2 KB per
+      // request, and the writer's inserts cost more as the log grows, so every run on a reused
+      // dir starts from the same empty log.
       const cleared = clearServedLog(dir);
       console.log(
         `1-2. reusing the shop and models in ${dir} (served lists of earlier runs cleared: ${fmt(cleared / 1e6)} MB)`,
