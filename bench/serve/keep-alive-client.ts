@@ -208,11 +208,6 @@ export class KeepAliveClient {
     for (let i = 0; i < maxConnections; i++) this.idle.push(this.connect());
   }
 
-  /** The bytes of a GET of `path` (build once per path when paths repeat). */
-  request(path: string): Buffer {
-    return Buffer.from(this.head(path), 'latin1');
-  }
-
   /**
    * The GETs of `count` paths in one buffer, built before a run: the i-th request is a view of
    * it, so sending allocates no buffer (small Buffers come from 8 KB slabs whose churn is
